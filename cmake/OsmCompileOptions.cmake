@@ -1,0 +1,20 @@
+# Compile options shared by every target of the project's own code.
+# Generated protobuf code gets the sanitizer flags but not the warnings.
+
+if(OSM_SANITIZE)
+  add_compile_options(-fsanitize=${OSM_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${OSM_SANITIZE})
+  if(OSM_SANITIZE MATCHES "undefined")
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
+endif()
+
+function(osm_target_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+    -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+    -Wimplicit-fallthrough -Wformat=2)
+  if(OSM_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()

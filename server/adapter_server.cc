@@ -1,0 +1,138 @@
+#include "adapter_server.h"
+
+#include <curl/curl.h>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "curl_upstream_client.h"
+
+namespace osm {
+namespace {
+
+// Owns a CURLU and the strings it hands out.
+class CurlUrl {
+ public:
+  CurlUrl() : url_(curl_url()) {}
+  ~CurlUrl() { curl_url_cleanup(url_); }
+  CurlUrl(const CurlUrl&) = delete;
+  CurlUrl& operator=(const CurlUrl&) = delete;
+
+  bool Set(const std::string& text) {
+    return url_ != nullptr && curl_url_set(url_, CURLUPART_URL, text.c_str(), 0) == CURLUE_OK;
+  }
+  // The part, or "" when absent.
+  std::string Get(CURLUPart part) const {
+    char* value = nullptr;
+    if (curl_url_get(url_, part, &value, 0) != CURLUE_OK || value == nullptr) return "";
+    std::string out(value);
+    curl_free(value);
+    return out;
+  }
+
+ private:
+  CURLU* url_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizeUpstreamUrl(absl::string_view url) {
+  const std::string text(absl::StripAsciiWhitespace(url));
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (!absl::StartsWith(lower, "http://") && !absl::StartsWith(lower, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("upstream URL must start with https:// or http://, got \"", text, "\""));
+  }
+  CurlUrl parsed;
+  if (!parsed.Set(text)) {
+    return absl::InvalidArgumentError(absl::StrCat("upstream URL is not a valid URL: \"", text, "\""));
+  }
+  if (parsed.Get(CURLUPART_HOST).empty()) {
+    return absl::InvalidArgumentError("upstream URL has no host");
+  }
+  if (!parsed.Get(CURLUPART_USER).empty() || !parsed.Get(CURLUPART_PASSWORD).empty()) {
+    return absl::InvalidArgumentError("upstream URL must not carry user information");
+  }
+  if (!parsed.Get(CURLUPART_QUERY).empty() || !parsed.Get(CURLUPART_FRAGMENT).empty()) {
+    return absl::InvalidArgumentError("upstream URL must not have a query or a fragment");
+  }
+  std::string normalized = absl::StrCat(parsed.Get(CURLUPART_SCHEME), "://", parsed.Get(CURLUPART_HOST));
+  if (std::string port = parsed.Get(CURLUPART_PORT); !port.empty()) {
+    absl::StrAppend(&normalized, ":", port);
+  }
+  const std::string path = parsed.Get(CURLUPART_PATH);
+  absl::StrAppend(&normalized, absl::StripSuffix(path, "/"));
+  return normalized;
+}
+
+absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const AdapterConfig& config) {
+  absl::StatusOr<std::string> base_url = NormalizeUpstreamUrl(config.upstream);
+  if (!base_url.ok()) return base_url.status();
+  CurlUpstreamClient::Options options;
+  options.scheme = absl::StartsWith(*base_url, "https://") ? "https" : "http";
+  options.loop_threads = config.upstream_threads;
+  options.max_connections = config.max_upstream_connections;
+  options.connect_timeout = config.connect_timeout;
+  options.ca_file = config.upstream_ca_file;
+  absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> client = CurlUpstreamClient::Create(options);
+  if (!client.ok()) return client.status();
+  std::unique_ptr<UpstreamClient> owned = *std::move(client);
+  UpstreamClient* raw = owned.get();
+  absl::StatusOr<std::unique_ptr<AdapterServer>> server = Start(config, raw);
+  if (server.ok()) (*server)->owned_upstream_ = std::move(owned);
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const AdapterConfig& config,
+                                                                    UpstreamClient* upstream) {
+  absl::StatusOr<std::string> base_url = NormalizeUpstreamUrl(config.upstream);
+  if (!base_url.ok()) return base_url.status();
+  if (config.max_upstream_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("max_upstream_timeout must be positive");
+  }
+
+  std::unique_ptr<AdapterServer> server(new AdapterServer());
+  WithdrawService::Options service_options;
+  service_options.upstream_base_url = *base_url;
+  service_options.max_upstream_timeout = config.max_upstream_timeout;
+  server->service_ = std::make_unique<WithdrawService>(upstream, std::move(service_options));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(
+      huaweicloud::osm::v2::MessageService::service_full_name(), true);
+  // The configured host with the port actually bound.
+  const std::size_t colon = config.listen.rfind(':');
+  server->address_ = absl::StrCat(config.listen.substr(0, colon), ":", server->port_);
+  return server;
+}
+
+AdapterServer::~AdapterServer() { Shutdown(absl::ZeroDuration()); }
+
+std::shared_ptr<grpc::Channel> AdapterServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void AdapterServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  // No call can start a transfer any more.
+  owned_upstream_.reset();
+}
+
+}  // namespace osm

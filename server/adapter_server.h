@@ -1,0 +1,73 @@
+#ifndef OSM_SERVER_ADAPTER_SERVER_H_
+#define OSM_SERVER_ADAPTER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "upstream_client.h"
+#include "withdraw_service.h"
+
+namespace osm {
+
+// Everything the server needs to start; main() fills it from flags.
+struct AdapterConfig {
+  // gRPC listen address: HOST:PORT (port 0 picks a free one).
+  std::string listen = "[::]:50051";
+  // OSM base URL, as given; normalized by Start().
+  std::string upstream = "https://osm.ap-southeast-3.myhuaweicloud.com";
+  absl::Duration max_upstream_timeout = absl::Seconds(30);
+  absl::Duration connect_timeout = absl::Seconds(10);
+  int upstream_threads = 1;
+  int max_upstream_connections = 4096;
+  std::string upstream_ca_file;
+};
+
+// Checks and normalizes an upstream base URL: http or https, a host, no
+// user info, query or fragment; returns scheme://host[:port][/prefix] with no
+// trailing slash.
+absl::StatusOr<std::string> NormalizeUpstreamUrl(absl::string_view url);
+
+// The running adapter: the gRPC server with MessageService, health checking
+// and reflection, and the upstream client behind it.
+class AdapterServer {
+ public:
+  // Validates `config`, connects nothing yet, and starts listening.
+  static absl::StatusOr<std::unique_ptr<AdapterServer>> Start(const AdapterConfig& config);
+  // Start() with an injected upstream client (tests); it must outlive the
+  // server.
+  static absl::StatusOr<std::unique_ptr<AdapterServer>> Start(const AdapterConfig& config,
+                                                              UpstreamClient* upstream);
+
+  // Shuts down if Shutdown() was not called.
+  ~AdapterServer();
+
+  // The address actually bound, e.g. "127.0.0.1:40123".
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Stops taking calls and waits for the calls in flight, for at most
+  // `grace`; calls still running then are cancelled. The upstream client is
+  // stopped after the last call has finished.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  AdapterServer() = default;
+
+  std::unique_ptr<UpstreamClient> owned_upstream_;
+  std::unique_ptr<WithdrawService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace osm
+
+#endif  // OSM_SERVER_ADAPTER_SERVER_H_

@@ -1,0 +1,509 @@
+#include "curl_upstream_client.h"
+
+#include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "mutex.h"
+
+namespace osm {
+namespace {
+
+// One request in flight, owned by its loop from Start() until its callback.
+struct Transfer {
+  UpstreamClient::TransferId id = 0;
+  HttpRequest request;
+  UpstreamClient::Callback done;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  HttpResponse response;
+  long timeout_ms = 0;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+struct Command {
+  enum class Kind { kStart, kCancel };
+  Kind kind;
+  UpstreamClient::TransferId id;
+  std::unique_ptr<Transfer> transfer;  // kStart only
+};
+
+std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const std::size_t bytes = size * count;
+  std::string& body = transfer->response.body;
+  if (body.size() + bytes > kMaxResponseBodyBytes) {
+    // CURLOPT_MAXFILESIZE does not stop a chunked body: stop it here.
+    transfer->response.body_truncated = true;
+    return CURL_WRITEFUNC_ERROR;
+  }
+  body.append(data, bytes);
+  return bytes;
+}
+
+// Keeps the headers the mapping needs. Called once per header line, for the
+// status line of every response (interim ones included) too.
+std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const std::size_t bytes = size * count;
+  absl::string_view line(data, bytes);
+  if (absl::StartsWith(line, "HTTP/")) {
+    transfer->response.request_id.clear();
+    transfer->response.retry_after.clear();
+    return bytes;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return bytes;
+  const absl::string_view name = line.substr(0, colon);
+  const absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+  if (absl::EqualsIgnoreCase(name, "x-request-id")) {
+    transfer->response.request_id.assign(value.data(), value.size());
+  } else if (absl::EqualsIgnoreCase(name, "retry-after")) {
+    transfer->response.retry_after.assign(value.data(), value.size());
+  }
+  return bytes;
+}
+
+// A transport failure as the UpstreamClient contract describes it.
+absl::Status TransportError(CURLcode code, const Transfer& transfer, long timeout_ms) {
+  const char* detail = transfer.error[0] != '\0' ? transfer.error : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::DeadlineExceededError(
+          absl::StrCat("no complete answer within ", timeout_ms, " ms"));
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+      return absl::UnavailableError(detail);
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return absl::UnavailableError(
+          absl::StrCat("the upstream's TLS certificate was not trusted: ", detail));
+    default:
+      return absl::InternalError(detail);
+  }
+}
+
+}  // namespace
+
+// One event-loop thread with its multi handle. Everything below `mu_` is
+// touched only by the loop thread.
+class CurlLoop {
+ public:
+  static absl::StatusOr<std::unique_ptr<CurlLoop>> Create(const CurlUpstreamClient::Options& options,
+                                                          int max_connections);
+  ~CurlLoop();
+
+  // Queues a command for the loop thread. Thread-safe.
+  void Post(Command command);
+  // Makes the loop cancel what is running and return; joins it. Called by
+  // the owner only.
+  void Stop();
+
+ private:
+  CurlLoop(const CurlUpstreamClient::Options& options, int max_connections)
+      : options_(options), max_connections_(max_connections) {}
+  absl::Status Init();
+  void Run();
+  void TakeCommands();
+  void StartTransfer(std::unique_ptr<Transfer> transfer);
+  void CancelTransfer(UpstreamClient::TransferId id, absl::string_view why);
+  void ReadCompletions();
+  // Detaches the transfer from curl and runs its callback.
+  void Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpResponse> outcome);
+  CURL* TakeEasyHandle();
+
+  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* loop, void* socket_data);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* loop);
+
+  const CurlUpstreamClient::Options options_;
+  const int max_connections_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  CURLM* multi_ = nullptr;
+  std::thread thread_;
+
+  Mutex mu_;
+  std::vector<Command> pending_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The loop thread has returned: commands are answered where they are posted.
+  bool exited_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Loop thread only.
+  absl::flat_hash_map<UpstreamClient::TransferId, std::unique_ptr<Transfer>> active_;
+  std::vector<CURL*> idle_easy_;
+  std::vector<Command> commands_;  // the batch being processed
+  absl::Time timer_due_ = absl::InfiniteFuture();
+  bool exiting_ = false;
+};
+
+absl::StatusOr<std::unique_ptr<CurlLoop>> CurlLoop::Create(
+    const CurlUpstreamClient::Options& options, int max_connections) {
+  std::unique_ptr<CurlLoop> loop(new CurlLoop(options, max_connections));
+  if (absl::Status status = loop->Init(); !status.ok()) return status;
+  loop->thread_ = std::thread([raw = loop.get()] { raw->Run(); });
+  return loop;
+}
+
+absl::Status CurlLoop::Init() {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) {
+    return absl::InternalError(absl::StrCat("epoll/eventfd: ", std::strerror(errno)));
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = wake_fd_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) != 0) {
+    return absl::InternalError(absl::StrCat("epoll_ctl: ", std::strerror(errno)));
+  }
+  multi_ = curl_multi_init();
+  if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlLoop::OnSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlLoop::OnTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(max_connections_));
+  curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(max_connections_));
+  // Keep every connection of a busy period for reuse.
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(max_connections_));
+  return absl::OkStatus();
+}
+
+CurlLoop::~CurlLoop() {
+  Stop();
+  for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+void CurlLoop::Post(Command command) {
+  bool posted = false;
+  bool wake = false;
+  {
+    MutexLock lock(&mu_);
+    if (!exited_) {
+      // One wake-up per batch: the loop takes the whole queue at once.
+      wake = pending_.empty();
+      pending_.push_back(std::move(command));
+      posted = true;
+    }
+  }
+  if (!posted) {
+    // The loop has returned: nothing else will ever run this transfer.
+    if (command.kind == Command::Kind::kStart) {
+      std::move(command.transfer->done)(absl::CancelledError("the adapter is shutting down"));
+    }
+    return;
+  }
+  if (wake) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t written = write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void CurlLoop::Stop() {
+  if (!thread_.joinable()) return;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = write(wake_fd_, &one, sizeof(one));
+  thread_.join();
+}
+
+void CurlLoop::Run() {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  int running = 0;
+  while (!exiting_) {
+    int wait_ms = -1;
+    if (timer_due_ != absl::InfiniteFuture()) {
+      const absl::Duration left = timer_due_ - absl::Now();
+      wait_ms = left <= absl::ZeroDuration()
+                    ? 0
+                    : static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
+    }
+    const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, wait_ms);
+    if (ready < 0 && errno != EINTR) std::abort();  // only a programming error gets here
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        std::uint64_t count;
+        [[maybe_unused]] ssize_t got = read(wake_fd_, &count, sizeof(count));
+        TakeCommands();
+        continue;
+      }
+      int mask = 0;
+      if (events[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(multi_, fd, mask, &running);
+    }
+    if (timer_due_ <= absl::Now()) {
+      timer_due_ = absl::InfiniteFuture();
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    ReadCompletions();
+  }
+  // Answer whatever was posted after the last batch.
+  {
+    MutexLock lock(&mu_);
+    exited_ = true;
+    commands_.swap(pending_);
+  }
+  for (Command& command : commands_) {
+    if (command.kind == Command::Kind::kStart) {
+      Complete(std::move(command.transfer), absl::CancelledError("the adapter is shutting down"));
+    }
+  }
+  commands_.clear();
+}
+
+void CurlLoop::TakeCommands() {
+  bool stopping;
+  {
+    MutexLock lock(&mu_);
+    commands_.swap(pending_);
+    stopping = stopping_;
+  }
+  for (Command& command : commands_) {
+    switch (command.kind) {
+      case Command::Kind::kStart:
+        if (stopping) {
+          Complete(std::move(command.transfer),
+                   absl::CancelledError("the adapter is shutting down"));
+        } else {
+          StartTransfer(std::move(command.transfer));
+        }
+        break;
+      case Command::Kind::kCancel:
+        CancelTransfer(command.id, "cancelled by the caller");
+        break;
+    }
+  }
+  commands_.clear();
+  if (stopping) {
+    std::vector<UpstreamClient::TransferId> ids;
+    ids.reserve(active_.size());
+    for (const auto& [id, transfer] : active_) ids.push_back(id);
+    for (UpstreamClient::TransferId id : ids) CancelTransfer(id, "the adapter is shutting down");
+    exiting_ = true;
+  }
+}
+
+CURL* CurlLoop::TakeEasyHandle() {
+  if (!idle_easy_.empty()) {
+    CURL* easy = idle_easy_.back();
+    idle_easy_.pop_back();
+    return easy;
+  }
+  CURL* easy = curl_easy_init();
+  if (easy == nullptr) return nullptr;
+  // Options that are the same for every transfer: set once per handle.
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, 0L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, options_.scheme.c_str());
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, options_.scheme.c_str());
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
+  // Wait for a multiplexed HTTP/2 connection rather than opening another.
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  return easy;
+}
+
+void CurlLoop::StartTransfer(std::unique_ptr<Transfer> transfer) {
+  const absl::Duration left = transfer->request.deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) {
+    Complete(std::move(transfer),
+             absl::DeadlineExceededError("the deadline passed before the request was sent"));
+    return;
+  }
+  CURL* easy = TakeEasyHandle();
+  if (easy == nullptr) {
+    Complete(std::move(transfer), absl::InternalError("curl_easy_init failed"));
+    return;
+  }
+  for (const std::string& header : transfer->request.headers) {
+    curl_slist* appended = curl_slist_append(transfer->headers, header.c_str());
+    if (appended == nullptr) {
+      idle_easy_.push_back(easy);
+      Complete(std::move(transfer), absl::InternalError("out of memory"));
+      return;
+    }
+    transfer->headers = appended;
+  }
+  const long timeout_ms = static_cast<long>(
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
+  curl_easy_setopt(easy, CURLOPT_URL, transfer->request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+  transfer->timeout_ms = timeout_ms;
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer.get());
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+  transfer->easy = easy;
+  const UpstreamClient::TransferId id = transfer->id;
+  Transfer* raw = transfer.get();
+  active_.emplace(id, std::move(transfer));
+  if (CURLMcode added = curl_multi_add_handle(multi_, easy); added != CURLM_OK) {
+    auto node = active_.extract(id);
+    raw->easy = nullptr;
+    idle_easy_.push_back(easy);
+    Complete(std::move(node.mapped()),
+             absl::InternalError(absl::StrCat("curl_multi_add_handle: ", curl_multi_strerror(added))));
+  }
+}
+
+void CurlLoop::CancelTransfer(UpstreamClient::TransferId id, absl::string_view why) {
+  auto node = active_.extract(id);
+  if (node.empty()) return;  // already finished
+  Complete(std::move(node.mapped()), absl::CancelledError(why));
+}
+
+void CurlLoop::ReadCompletions() {
+  int left = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    Transfer* raw = nullptr;
+    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &raw);
+    const CURLcode code = message->data.result;
+    auto node = active_.extract(raw->id);
+    if (node.empty()) std::abort();  // every handle in the multi is in active_
+    std::unique_ptr<Transfer> transfer = std::move(node.mapped());
+    long status = 0;
+    curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &status);
+    transfer->response.status = static_cast<int>(status);
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && transfer->response.body_truncated)) {
+      HttpResponse response = std::move(transfer->response);
+      Complete(std::move(transfer), std::move(response));
+    } else {
+      absl::Status error = TransportError(code, *transfer, transfer->timeout_ms);
+      Complete(std::move(transfer), std::move(error));
+    }
+  }
+}
+
+void CurlLoop::Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpResponse> outcome) {
+  if (transfer->easy != nullptr) {
+    curl_multi_remove_handle(multi_, transfer->easy);
+    curl_easy_setopt(transfer->easy, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(transfer->easy, CURLOPT_ERRORBUFFER, nullptr);
+    idle_easy_.push_back(transfer->easy);
+    transfer->easy = nullptr;
+  }
+  curl_slist_free_all(transfer->headers);
+  transfer->headers = nullptr;
+  UpstreamClient::Callback done = std::move(transfer->done);
+  transfer.reset();
+  std::move(done)(std::move(outcome));
+}
+
+int CurlLoop::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* loop_ptr,
+                       void* socket_data) {
+  auto* loop = static_cast<CurlLoop*>(loop_ptr);
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // may already be closed
+    return 0;
+  }
+  epoll_event event{};
+  event.data.fd = fd;
+  if (what & CURL_POLL_IN) event.events |= EPOLLIN;
+  if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
+  int op = socket_data != nullptr ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(loop->epoll_fd_, op, fd, &event) != 0) {
+    // The descriptor was closed and reused, or removed behind curl's back.
+    op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    epoll_ctl(loop->epoll_fd_, op, fd, &event);
+  }
+  if (socket_data == nullptr) curl_multi_assign(loop->multi_, fd, loop);
+  return 0;
+}
+
+int CurlLoop::OnTimer(CURLM* /*multi*/, long timeout_ms, void* loop_ptr) {
+  auto* loop = static_cast<CurlLoop*>(loop_ptr);
+  loop->timer_due_ =
+      timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
+  return 0;
+}
+
+// ---- CurlUpstreamClient ----------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> CurlUpstreamClient::Create(
+    const Options& options) {
+  static std::once_flag global_init;
+  static CURLcode init_result = CURLE_OK;
+  std::call_once(global_init, [] { init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (init_result != CURLE_OK) {
+    return absl::InternalError(absl::StrCat("curl_global_init: ", curl_easy_strerror(init_result)));
+  }
+  if (options.loop_threads < 1) return absl::InvalidArgumentError("loop_threads must be >= 1");
+  if (options.max_connections < options.loop_threads) {
+    return absl::InvalidArgumentError("max_connections must be at least the number of loop threads");
+  }
+  std::vector<std::unique_ptr<CurlLoop>> loops;
+  for (int i = 0; i < options.loop_threads; ++i) {
+    // Each loop gets its share of the connection limit.
+    const int share = options.max_connections / options.loop_threads +
+                      (i < options.max_connections % options.loop_threads ? 1 : 0);
+    absl::StatusOr<std::unique_ptr<CurlLoop>> loop = CurlLoop::Create(options, share);
+    if (!loop.ok()) return loop.status();
+    loops.push_back(*std::move(loop));
+  }
+  return std::unique_ptr<CurlUpstreamClient>(new CurlUpstreamClient(std::move(loops)));
+}
+
+CurlUpstreamClient::CurlUpstreamClient(std::vector<std::unique_ptr<CurlLoop>> loops)
+    : loops_(std::move(loops)) {}
+
+CurlUpstreamClient::~CurlUpstreamClient() {
+  for (auto& loop : loops_) loop->Stop();
+}
+
+UpstreamClient::TransferId CurlUpstreamClient::Start(HttpRequest request, Callback done) {
+  const TransferId id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  auto transfer = std::make_unique<Transfer>();
+  transfer->id = id;
+  transfer->request = std::move(request);
+  transfer->done = std::move(done);
+  loops_[id % loops_.size()]->Post(Command{Command::Kind::kStart, id, std::move(transfer)});
+  return id;
+}
+
+void CurlUpstreamClient::Cancel(TransferId id) {
+  loops_[id % loops_.size()]->Post(Command{Command::Kind::kCancel, id, nullptr});
+}
+
+}  // namespace osm

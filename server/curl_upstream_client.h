@@ -1,0 +1,55 @@
+#ifndef OSM_SERVER_CURL_UPSTREAM_CLIENT_H_
+#define OSM_SERVER_CURL_UPSTREAM_CLIENT_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "upstream_client.h"
+
+namespace osm {
+
+class CurlLoop;
+
+// An UpstreamClient on libcurl's multi interface: a few event-loop threads,
+// each owning one multi handle driven by epoll and curl_multi_socket_action,
+// so a wake-up costs O(ready sockets) however many transfers are in flight.
+// Transfers are spread over the loops round-robin; connections and easy
+// handles are reused across transfers of the same loop.
+class CurlUpstreamClient final : public UpstreamClient {
+ public:
+  struct Options {
+    // "http" or "https": the only protocol transfers may use.
+    std::string scheme = "https";
+    // Event-loop threads.
+    int loop_threads = 1;
+    // Open connections to the upstream, over all loops; further transfers
+    // wait for a free connection (the wait counts towards their deadline).
+    int max_connections = 4096;
+    absl::Duration connect_timeout = absl::Seconds(10);
+    // Verified TLS: extra trusted CA bundle (PEM), or empty for the system's.
+    std::string ca_file;
+  };
+
+  static absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> Create(const Options& options);
+
+  // Cancels what is still running (callbacks receive CANCELLED) and joins
+  // the loop threads.
+  ~CurlUpstreamClient() override;
+
+  TransferId Start(HttpRequest request, Callback done) override;
+  void Cancel(TransferId id) override;
+
+ private:
+  explicit CurlUpstreamClient(std::vector<std::unique_ptr<CurlLoop>> loops);
+
+  std::vector<std::unique_ptr<CurlLoop>> loops_;
+  std::atomic<TransferId> next_id_{1};
+};
+
+}  // namespace osm
+
+#endif  // OSM_SERVER_CURL_UPSTREAM_CLIENT_H_

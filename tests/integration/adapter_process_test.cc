@@ -1,0 +1,255 @@
+// The osm-adapter and osm-withdraw binaries as users run them.
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "huaweicloud/osm/v2/message_service.grpc.pb.h"
+#include "mutex.h"
+#include "support/adapter_process.h"
+#include "support/scripted_upstream.h"
+
+namespace osm {
+namespace {
+
+using huaweicloud::osm::v2::MessageService;
+using huaweicloud::osm::v2::WithdrawRequest;
+using huaweicloud::osm::v2::WithdrawResponse;
+using testing::AdapterProcess;
+using testing::ScriptedUpstream;
+using testing::UpstreamExchange;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kToken[] = "process-test-token-7f3a9c";
+
+// Many concurrent calls need many descriptors, here and in the adapter.
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// Issues `count` Withdraw calls at once and waits for all of them.
+class CallBatch {
+ public:
+  CallBatch(MessageService::Stub* stub, int count, absl::Duration timeout) : calls_(count) {
+    WithdrawRequest request;
+    request.set_case_id("case-1");
+    for (int i = 0; i < count; ++i) {
+      Call& call = calls_[i];
+      call.request = request;
+      call.request.set_message_id(absl::StrCat("msg-", i));
+      call.context.AddMetadata("x-auth-token", kToken);
+      call.context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+      stub->async()->Withdraw(&call.context, &call.request, &call.response,
+                              [this, &call](grpc::Status status) {
+                                MutexLock lock(&mu_);
+                                call.status = std::move(status);
+                                ++done_;
+                                changed_.NotifyAll();
+                              });
+    }
+  }
+
+  // Waits for every call; returns how many were OK.
+  int WaitForAll() {
+    MutexLock lock(&mu_);
+    changed_.Wait(&mu_, [&] {
+      mu_.AssertHeld();
+      return done_ == static_cast<int>(calls_.size());
+    });
+    int ok = 0;
+    for (const Call& call : calls_) ok += call.status.ok() ? 1 : 0;
+    return ok;
+  }
+
+  std::string FirstError() {
+    MutexLock lock(&mu_);
+    for (const Call& call : calls_) {
+      if (!call.status.ok()) {
+        return absl::StrCat(call.status.error_code(), ": ", call.status.error_message());
+      }
+    }
+    return "";
+  }
+
+ private:
+  struct Call {
+    WithdrawRequest request;
+    WithdrawResponse response;
+    grpc::ClientContext context;
+    grpc::Status status;
+  };
+  std::vector<Call> calls_;
+  Mutex mu_;
+  CondVar changed_;
+  int done_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+std::unique_ptr<MessageService::Stub> StubFor(const AdapterProcess& adapter) {
+  return MessageService::NewStub(
+      grpc::CreateChannel(adapter.target(), grpc::InsecureChannelCredentials()));
+}
+
+TEST(AdapterProcessTest, ThousandConcurrentCallsUseAFixedSmallNumberOfThreads) {
+  RaiseDescriptorLimit();
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& exchange) {
+    absl::SleepFor(absl::Milliseconds(300));  // the upstream's latency
+    exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "slow"}});
+  });
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url())});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto stub = StubFor(adapter);
+
+  // Warm up: one call, so that every lazily started thread exists.
+  CallBatch(stub.get(), 1, absl::Seconds(10)).WaitForAll();
+  const int idle_threads = adapter.ThreadCount();
+
+  constexpr int kCalls = 1000;
+  CallBatch batch(stub.get(), kCalls, absl::Seconds(60));
+  // All 1000 are in flight at once when the upstream holds them all.
+  ASSERT_TRUE(upstream.WaitForRequests(1 + kCalls, absl::Seconds(60)));
+  const int busy_threads = adapter.ThreadCount();
+  EXPECT_EQ(batch.WaitForAll(), kCalls) << batch.FirstError();
+
+  RecordProperty("idle_threads", idle_threads);
+  RecordProperty("busy_threads", busy_threads);
+  EXPECT_LE(busy_threads, idle_threads + 2) << "idle " << idle_threads;
+  EXPECT_LE(busy_threads, 16);
+}
+
+TEST(AdapterProcessTest, SigtermLetsCallsInFlightFinishThenExitsZero) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& exchange) {
+    absl::SleepFor(absl::Seconds(1));
+    exchange.Respond(200, testing::kSuccessBody);
+  });
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--shutdown_grace=20s"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto stub = StubFor(adapter);
+
+  constexpr int kCalls = 50;
+  CallBatch batch(stub.get(), kCalls, absl::Seconds(30));
+  ASSERT_TRUE(upstream.WaitForRequests(kCalls));
+  adapter.Signal(SIGTERM);
+
+  EXPECT_EQ(batch.WaitForAll(), kCalls) << batch.FirstError();
+  std::optional<int> status = adapter.WaitForExit(absl::Seconds(20));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  EXPECT_THAT(adapter.Output(), HasSubstr("\"msg\":\"shutting down\""));
+  EXPECT_THAT(adapter.Output(), HasSubstr("\"msg\":\"stopped\""));
+}
+
+TEST(AdapterProcessTest, InvalidConfigurationFailsAtStartWithOneClearLine) {
+  AdapterProcess adapter({"--upstream=ftp://osm.example.com"});
+  EXPECT_FALSE(adapter.started());
+  std::optional<int> status = adapter.WaitForExit(absl::Seconds(20));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(WEXITSTATUS(*status), 2);
+  EXPECT_THAT(adapter.Output(), HasSubstr("upstream URL must start with https:// or http://"));
+}
+
+// Runs a command, returns its exit status and standard output.
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  char buffer[4096];
+  std::size_t got;
+  while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, got);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    upstream_.SetHandler([](UpstreamExchange& exchange) {
+      if (absl::StrContains(exchange.request().target, "/cases/missing/")) {
+        exchange.Respond(200, R"({"error_code":"OSM.01010015","error_msg":"The case does not exist."})",
+                         {{"X-Request-Id", "req-cli-404"}});
+      } else {
+        exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "req-cli-ok"}});
+      }
+    });
+    adapter_ = std::make_unique<AdapterProcess>(
+        std::vector<std::string>{absl::StrCat("--upstream=", upstream_.base_url())});
+    ASSERT_TRUE(adapter_->started()) << adapter_->Output();
+  }
+
+  std::string Cli(const std::string& args) {
+    return absl::StrCat(OSM_WITHDRAW_BINARY, " --target=", adapter_->target(), " ", args, " 2>&1");
+  }
+
+  ScriptedUpstream upstream_;
+  std::unique_ptr<AdapterProcess> adapter_;
+};
+
+TEST_F(CliTest, PrintsTheResponseAndExitsZero) {
+  auto [exit_code, output] =
+      RunCommand(Cli(absl::StrCat("--case_id=c1 --message_id=m1 --language=en-us --token=", kToken)));
+  EXPECT_EQ(exit_code, 0) << output;
+  EXPECT_THAT(output, HasSubstr("\"http_status\": 200"));
+  EXPECT_THAT(output, HasSubstr("\"request_id\": \"req-cli-ok\""));
+  EXPECT_THAT(output, Not(HasSubstr(kToken)));
+  ASSERT_EQ(upstream_.request_count(), 1);
+  EXPECT_EQ(upstream_.requests()[0].Header("X-Auth-Token"), kToken);
+  EXPECT_EQ(upstream_.requests()[0].Header("X-Language"), "en-us");
+}
+
+TEST_F(CliTest, TakesTheTokenFromTheEnvironment) {
+  auto [exit_code, output] =
+      RunCommand(absl::StrCat("OSM_AUTH_TOKEN=", kToken, " ", Cli("--case_id=c1 --message_id=m1")));
+  EXPECT_EQ(exit_code, 0) << output;
+  ASSERT_EQ(upstream_.request_count(), 1);
+  EXPECT_EQ(upstream_.requests()[0].Header("X-Auth-Token"), kToken);
+}
+
+TEST_F(CliTest, PrintsTheStatusWithItsDetailsAndExitsWithTheCode) {
+  auto [exit_code, output] =
+      RunCommand(Cli(absl::StrCat("--case_id=missing --message_id=m1 --token=", kToken)));
+  EXPECT_EQ(exit_code, 5) << output;  // NOT_FOUND
+  EXPECT_THAT(output, HasSubstr("status: NOT_FOUND (5)"));
+  EXPECT_THAT(output, HasSubstr("message: The case does not exist."));
+  EXPECT_THAT(output, HasSubstr("x-request-id: req-cli-404"));
+  EXPECT_THAT(output, HasSubstr("\"reason\": \"CASE_NOT_FOUND\""));
+  EXPECT_THAT(output, HasSubstr("\"errorCode\": \"OSM.01010015\""));
+  EXPECT_THAT(output, HasSubstr("\"@type\": \"type.googleapis.com/google.rpc.RequestInfo\""));
+  EXPECT_THAT(output, HasSubstr("\"@type\": \"type.googleapis.com/huaweicloud.osm.v2.WithdrawResponse\""));
+  EXPECT_THAT(output, Not(HasSubstr(kToken)));
+}
+
+TEST_F(CliTest, MissingIdsAreAUsageError) {
+  auto [exit_code, output] = RunCommand(Cli("--case_id=c1"));
+  EXPECT_EQ(exit_code, 64) << output;
+  EXPECT_THAT(output, HasSubstr("--message_id"));
+  EXPECT_EQ(upstream_.request_count(), 0);
+}
+
+TEST_F(CliTest, ValidationErrorsExitWithInvalidArgument) {
+  auto [exit_code, output] = RunCommand(
+      Cli(absl::StrCat("--case_id=", std::string(40, 'c'), " --message_id=m1 --token=", kToken)));
+  EXPECT_EQ(exit_code, 3) << output;
+  EXPECT_THAT(output, HasSubstr("\"field\": \"case_id\""));
+}
+
+}  // namespace
+}  // namespace osm

@@ -1,0 +1,112 @@
+#ifndef OSM_TESTS_SUPPORT_SCRIPTED_UPSTREAM_H_
+#define OSM_TESTS_SUPPORT_SCRIPTED_UPSTREAM_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "mutex.h"
+
+namespace osm::testing {
+
+// One HTTP/1.1 request as it arrived on the wire.
+struct RecordedRequest {
+  std::string method;
+  std::string target;  // the request-target, exactly as sent
+  std::string version;
+  std::vector<std::pair<std::string, std::string>> headers;  // in order, as sent
+  std::string body;
+
+  // The first value of header `name` (case-insensitive), if any.
+  std::optional<std::string> Header(absl::string_view name) const;
+  int HeaderCount(absl::string_view name) const;
+};
+
+// The connection a handler answers on. Every method may be called from the
+// handler only.
+class UpstreamExchange {
+ public:
+  const RecordedRequest& request() const { return request_; }
+
+  // A complete response with Content-Length; the connection stays open.
+  void Respond(int status, absl::string_view body,
+               const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Raw bytes, for malformed or partial answers. False once the peer is gone.
+  bool Write(absl::string_view bytes);
+  // Closes the connection (FIN) after the handler returns.
+  void Close();
+  // Resets the connection (RST) at once.
+  void Reset();
+  // Waits until the client closes the connection; false on time-out.
+  bool WaitForPeerClose(absl::Duration timeout);
+
+ private:
+  friend class ScriptedUpstream;
+  UpstreamExchange(int fd, RecordedRequest request) : fd_(fd), request_(std::move(request)) {}
+  int fd_;
+  RecordedRequest request_;
+  bool closed_ = false;
+};
+
+// A real HTTP/1.1 server on 127.0.0.1 and a free port, for tests: it records
+// every request and lets the test script each answer. One thread per
+// connection; keep-alive supported.
+class ScriptedUpstream {
+ public:
+  using Handler = std::function<void(UpstreamExchange&)>;
+
+  // The default handler answers 200 {"error_code":"","error_msg":""} with
+  // X-Request-Id: req-<n>.
+  ScriptedUpstream();
+  // Closes every connection and joins every thread.
+  ~ScriptedUpstream();
+
+  int port() const { return port_; }
+  std::string base_url() const;
+
+  void SetHandler(Handler handler);
+
+  std::vector<RecordedRequest> requests() const;
+  int request_count() const;
+  int connections_accepted() const;
+  // Connections the client closed while a handler waited in WaitForPeerClose.
+  int peer_closes_seen() const;
+
+  // Wait until at least `n` requests (peer closes) were seen; false on time-out.
+  bool WaitForRequests(int n, absl::Duration timeout = absl::Seconds(10));
+  bool WaitForPeerCloses(int n, absl::Duration timeout = absl::Seconds(10));
+
+ private:
+  void AcceptLoop();
+  void ServeConnection(int fd);
+  void NotePeerClose();
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread accept_thread_;
+
+  mutable Mutex mu_;
+  CondVar changed_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  Handler handler_ ABSL_GUARDED_BY(mu_);
+  std::vector<RecordedRequest> requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> connection_threads_ ABSL_GUARDED_BY(mu_);
+  int connections_accepted_ ABSL_GUARDED_BY(mu_) = 0;
+  int peer_closes_ ABSL_GUARDED_BY(mu_) = 0;
+
+  friend class UpstreamExchange;
+};
+
+// The body of a successful withdrawal, as OSM documents it.
+inline constexpr absl::string_view kSuccessBody = R"({"error_code":"","error_msg":""})";
+
+}  // namespace osm::testing
+
+#endif  // OSM_TESTS_SUPPORT_SCRIPTED_UPSTREAM_H_
