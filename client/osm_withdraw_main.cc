@@ -3,11 +3,11 @@
 // Exit status: 0 when the call is OK, the gRPC status code (1-16) when it is
 // not, 64 for a usage error.
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -34,11 +34,23 @@ namespace {
 constexpr int kUsageError = 64;
 
 std::string CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",       "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",   "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int index = static_cast<int>(code);
   return index >= 0 && index <= 16 ? kNames[index] : absl::StrCat("CODE_", index);
 }
@@ -73,7 +85,9 @@ int main(int argc, char** argv) {
       "The IAM token comes from --token or the environment variable OSM_AUTH_TOKEN.\n"
       "Exit status: 0 if OK, else the gRPC status code (1-16); 64 for usage errors.");
   absl::FlagsUsageConfig usage_config;
-  usage_config.version_string = [] { return std::string("osm-withdraw " OSM_ADAPTER_VERSION "\n"); };
+  usage_config.version_string = [] {
+    return std::string("osm-withdraw " OSM_ADAPTER_VERSION "\n");
+  };
   absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
   RegisterDetailTypes();
@@ -93,7 +107,8 @@ int main(int argc, char** argv) {
   request.set_language(absl::GetFlag(FLAGS_language));
   request.set_time_zone(absl::GetFlag(FLAGS_time_zone));
 
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
   auto stub = huaweicloud::osm::v2::MessageService::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));

@@ -1,7 +1,6 @@
 #include "adapter_server.h"
 
 #include <curl/curl.h>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -51,7 +50,8 @@ absl::StatusOr<std::string> NormalizeUpstreamUrl(absl::string_view url) {
   }
   CurlUrl parsed;
   if (!parsed.Set(text)) {
-    return absl::InvalidArgumentError(absl::StrCat("upstream URL is not a valid URL: \"", text, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("upstream URL is not a valid URL: \"", text, "\""));
   }
   if (parsed.Get(CURLUPART_HOST).empty()) {
     return absl::InvalidArgumentError("upstream URL has no host");
@@ -62,7 +62,8 @@ absl::StatusOr<std::string> NormalizeUpstreamUrl(absl::string_view url) {
   if (!parsed.Get(CURLUPART_QUERY).empty() || !parsed.Get(CURLUPART_FRAGMENT).empty()) {
     return absl::InvalidArgumentError("upstream URL must not have a query or a fragment");
   }
-  std::string normalized = absl::StrCat(parsed.Get(CURLUPART_SCHEME), "://", parsed.Get(CURLUPART_HOST));
+  std::string normalized =
+      absl::StrCat(parsed.Get(CURLUPART_SCHEME), "://", parsed.Get(CURLUPART_HOST));
   if (std::string port = parsed.Get(CURLUPART_PORT); !port.empty()) {
     absl::StrAppend(&normalized, ":", port);
   }

@@ -1,11 +1,11 @@
 #ifndef OSM_SERVER_ADAPTER_SERVER_H_
 #define OSM_SERVER_ADAPTER_SERVER_H_
 
-#include <memory>
-#include <string>
-
 #include <grpcpp/channel.h>
 #include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

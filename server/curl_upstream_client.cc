@@ -110,8 +110,8 @@ absl::Status TransportError(CURLcode code, const Transfer& transfer, long timeou
 // touched only by the loop thread.
 class CurlLoop {
  public:
-  static absl::StatusOr<std::unique_ptr<CurlLoop>> Create(const CurlUpstreamClient::Options& options,
-                                                          int max_connections);
+  static absl::StatusOr<std::unique_ptr<CurlLoop>> Create(
+      const CurlUpstreamClient::Options& options, int max_connections);
   ~CurlLoop();
 
   // Queues a command for the loop thread. Thread-safe.
@@ -242,9 +242,9 @@ void CurlLoop::Run() {
     int wait_ms = -1;
     if (timer_due_ != absl::InfiniteFuture()) {
       const absl::Duration left = timer_due_ - absl::Now();
-      wait_ms = left <= absl::ZeroDuration()
-                    ? 0
-                    : static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
+      wait_ms = left <= absl::ZeroDuration() ? 0
+                                             : static_cast<int>(absl::ToInt64Milliseconds(
+                                                   absl::Ceil(left, absl::Milliseconds(1))));
     }
     const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, wait_ms);
     if (ready < 0 && errno != EINTR) std::abort();  // only a programming error gets here
@@ -382,8 +382,8 @@ void CurlLoop::StartTransfer(std::unique_ptr<Transfer> transfer) {
     auto node = active_.extract(id);
     raw->easy = nullptr;
     idle_easy_.push_back(easy);
-    Complete(std::move(node.mapped()),
-             absl::InternalError(absl::StrCat("curl_multi_add_handle: ", curl_multi_strerror(added))));
+    Complete(std::move(node.mapped()), absl::InternalError(absl::StrCat(
+                                           "curl_multi_add_handle: ", curl_multi_strerror(added))));
   }
 }
 
@@ -471,7 +471,8 @@ absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> CurlUpstreamClient::Create(
   }
   if (options.loop_threads < 1) return absl::InvalidArgumentError("loop_threads must be >= 1");
   if (options.max_connections < options.loop_threads) {
-    return absl::InvalidArgumentError("max_connections must be at least the number of loop threads");
+    return absl::InvalidArgumentError(
+        "max_connections must be at least the number of loop threads");
   }
   std::vector<std::unique_ptr<CurlLoop>> loops;
   for (int i = 0; i < options.loop_threads; ++i) {

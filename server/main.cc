@@ -20,7 +20,8 @@
 #include "adapter_server.h"
 #include "log.h"
 
-ABSL_FLAG(std::string, listen, "[::]:50051", "gRPC listen address, HOST:PORT (port 0: any free port)");
+ABSL_FLAG(std::string, listen, "[::]:50051",
+          "gRPC listen address, HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, upstream, "https://osm.ap-southeast-3.myhuaweicloud.com",
           "OSM base URL (https://, or http:// for local upstreams)");
 ABSL_FLAG(absl::Duration, max_upstream_timeout, absl::Seconds(30),

@@ -50,8 +50,8 @@ class CondVar {
   }
   // Waits until `done()` holds or `deadline` passes; returns done().
   template <typename Clock, typename Duration, typename Predicate>
-  bool WaitUntil(Mutex* mu, std::chrono::time_point<Clock, Duration> deadline,
-                 Predicate done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  bool WaitUntil(Mutex* mu, std::chrono::time_point<Clock, Duration> deadline, Predicate done)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     bool result = cv_.wait_until(lock, deadline, done);
     lock.release();

@@ -23,8 +23,7 @@ constexpr OsmErrorCode kKnownCodes[] = {
      "unauthorized (HTTP 401)"},
     {"OSM.0003", StatusCode::PERMISSION_DENIED, false, "OPERATION_NOT_PERMITTED",
      "forbidden (HTTP 403)"},
-    {"OSM.0004", StatusCode::INTERNAL, false, "OPERATION_FAILED",
-     "internal error (HTTP 500)"},
+    {"OSM.0004", StatusCode::INTERNAL, false, "OPERATION_FAILED", "internal error (HTTP 500)"},
     // API gateway errors.
     // The API is missing at this endpoint: the adapter points at the wrong
     // place, which is not the caller's "not found".
@@ -36,8 +35,7 @@ constexpr OsmErrorCode kKnownCodes[] = {
      "IAM authentication failed: bad token or AK/SK signature (HTTP 401)"},
     {"APIGW.0303", StatusCode::UNAUTHENTICATED, false, "REQUEST_DATE_SKEWED",
      "X-Sdk-Date more than 15 minutes off the gateway's clock (HTTP 401)"},
-    {"APIGW.0308", StatusCode::RESOURCE_EXHAUSTED, false, "THROTTLED",
-     "throttled (HTTP 429)"},
+    {"APIGW.0308", StatusCode::RESOURCE_EXHAUSTED, false, "THROTTLED", "throttled (HTTP 429)"},
 };
 
 }  // namespace

@@ -1,10 +1,10 @@
 #ifndef OSM_SERVER_REQUEST_VALIDATION_H_
 #define OSM_SERVER_REQUEST_VALIDATION_H_
 
+#include <grpcpp/support/status.h>
+
 #include <cstddef>
 #include <vector>
-
-#include <grpcpp/support/status.h>
 
 #include "absl/strings/string_view.h"
 #include "huaweicloud/osm/v2/message_service.pb.h"

@@ -71,7 +71,8 @@ bool FillFromStruct(const google::protobuf::Struct& object, OsmBody& out) {
         break;
     }
   };
-  for (absl::string_view key : {"error_code", "errorCode", "code"}) text_of(key, true, out.error_code);
+  for (absl::string_view key : {"error_code", "errorCode", "code"})
+    text_of(key, true, out.error_code);
   for (absl::string_view key : {"error_msg", "errorMsg", "message", "error"}) {
     text_of(key, false, out.error_msg);
   }
@@ -83,7 +84,9 @@ OsmBody ParseStruct(absl::string_view json) {
   OsmBody out;
   google::protobuf::Struct object;
   google::protobuf::util::JsonParseOptions options;
-  if (!google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(json.data(), json.size()), &object, options).ok()) {
+  if (!google::protobuf::util::JsonStringToMessage(
+           google::protobuf::StringPiece(json.data(), json.size()), &object, options)
+           .ok()) {
     out.shape = OsmBody::Shape::kNotJsonObject;
     return out;
   }
@@ -124,9 +127,11 @@ std::string SanitizeAscii(absl::string_view text, std::size_t max_bytes) {
   return out;
 }
 
-std::string DescribeAnswer(const HttpResponse& http, const OsmBody& body) {
+// `error_code` is the sanitized, redacted one.
+std::string DescribeAnswer(const HttpResponse& http, const OsmBody& body,
+                           absl::string_view error_code) {
   std::string text = absl::StrCat("OSM answered HTTP ", http.status);
-  if (!body.error_code.empty()) absl::StrAppend(&text, " with error code ", body.error_code);
+  if (!error_code.empty()) absl::StrAppend(&text, " with error code ", error_code);
   if (http.body_truncated) {
     absl::StrAppend(&text, " with a body larger than ", kMaxResponseBodyBytes,
                     " bytes, which was cut off");
@@ -185,7 +190,9 @@ OsmBody ParseOsmBody(absl::string_view body) {
   internal::OsmResponseBody typed;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(json.data(), json.size()), &typed, options).ok()) {
+  if (!google::protobuf::util::JsonStringToMessage(
+           google::protobuf::StringPiece(json.data(), json.size()), &typed, options)
+           .ok()) {
     // Not JSON, or a field of an unexpected type: read it leniently.
     return ParseStruct(json);
   }
@@ -200,28 +207,50 @@ OsmBody ParseOsmBody(absl::string_view body) {
 
 grpc::StatusCode GrpcCodeForHttpStatus(int http_status) {
   switch (http_status) {
-    case 400: return StatusCode::INVALID_ARGUMENT;
-    case 401: return StatusCode::UNAUTHENTICATED;
-    case 403: return StatusCode::PERMISSION_DENIED;
-    case 404: return StatusCode::NOT_FOUND;
-    case 405: return StatusCode::UNIMPLEMENTED;
-    case 408: return StatusCode::DEADLINE_EXCEEDED;
-    case 409: return StatusCode::ABORTED;
-    case 410: return StatusCode::NOT_FOUND;
-    case 412: return StatusCode::FAILED_PRECONDITION;
-    case 413: return StatusCode::INVALID_ARGUMENT;
-    case 414: return StatusCode::INVALID_ARGUMENT;
-    case 416: return StatusCode::OUT_OF_RANGE;
-    case 422: return StatusCode::INVALID_ARGUMENT;
-    case 429: return StatusCode::RESOURCE_EXHAUSTED;
-    case 431: return StatusCode::INVALID_ARGUMENT;
-    case 499: return StatusCode::CANCELLED;
-    case 500: return StatusCode::INTERNAL;
-    case 501: return StatusCode::UNIMPLEMENTED;
-    case 502: return StatusCode::UNAVAILABLE;
-    case 503: return StatusCode::UNAVAILABLE;
-    case 504: return StatusCode::DEADLINE_EXCEEDED;
-    default: break;
+    case 400:
+      return StatusCode::INVALID_ARGUMENT;
+    case 401:
+      return StatusCode::UNAUTHENTICATED;
+    case 403:
+      return StatusCode::PERMISSION_DENIED;
+    case 404:
+      return StatusCode::NOT_FOUND;
+    case 405:
+      return StatusCode::UNIMPLEMENTED;
+    case 408:
+      return StatusCode::DEADLINE_EXCEEDED;
+    case 409:
+      return StatusCode::ABORTED;
+    case 410:
+      return StatusCode::NOT_FOUND;
+    case 412:
+      return StatusCode::FAILED_PRECONDITION;
+    case 413:
+      return StatusCode::INVALID_ARGUMENT;
+    case 414:
+      return StatusCode::INVALID_ARGUMENT;
+    case 416:
+      return StatusCode::OUT_OF_RANGE;
+    case 422:
+      return StatusCode::INVALID_ARGUMENT;
+    case 429:
+      return StatusCode::RESOURCE_EXHAUSTED;
+    case 431:
+      return StatusCode::INVALID_ARGUMENT;
+    case 499:
+      return StatusCode::CANCELLED;
+    case 500:
+      return StatusCode::INTERNAL;
+    case 501:
+      return StatusCode::UNIMPLEMENTED;
+    case 502:
+      return StatusCode::UNAVAILABLE;
+    case 503:
+      return StatusCode::UNAVAILABLE;
+    case 504:
+      return StatusCode::DEADLINE_EXCEEDED;
+    default:
+      break;
   }
   if (http_status >= 200 && http_status < 300) return StatusCode::OK;
   // Redirects are never followed: the configured upstream URL is wrong.
@@ -237,8 +266,12 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
   value = absl::StripAsciiWhitespace(value);
   if (value.empty()) return std::nullopt;
   if (absl::ascii_isdigit(static_cast<unsigned char>(value.front()))) {
+    for (char c : value) {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    }
+    // delta-seconds too large to represent saturate (RFC 9111, 1.2.2).
     std::uint32_t seconds;
-    if (value.size() > 9 || !absl::SimpleAtoi(value, &seconds)) return std::nullopt;
+    if (value.size() > 9 || !absl::SimpleAtoi(value, &seconds)) return kMaxDelay;
     return std::min(absl::Seconds(seconds), kMaxDelay);
   }
   absl::Time when;
@@ -255,8 +288,8 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
   // Redacted before anything is parsed or cut, so no part of a secret the
   // upstream echoed survives; copied only when there is something to redact.
   std::optional<HttpResponse> redacted;
-  if (!secret.empty() &&
-      (absl::StrContains(outcome->body, secret) || absl::StrContains(outcome->request_id, secret))) {
+  if (!secret.empty() && (absl::StrContains(outcome->body, secret) ||
+                          absl::StrContains(outcome->request_id, secret))) {
     redacted = *outcome;
     redacted->body = Redact(std::move(redacted->body), secret);
     redacted->request_id = Redact(std::move(redacted->request_id), secret);
@@ -272,13 +305,14 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
   // Parsing may have unescaped a secret that the raw body hid.
   response.set_error_code(SanitizeAscii(Redact(body.error_code, secret), kMaxErrorCodeBytes));
   response.set_error_msg(SanitizeText(Redact(body.error_msg, secret), kMaxErrorMsgBytes));
-  response.set_request_id(SanitizeAscii(
-      Redact(http.request_id.empty() ? body.request_id : http.request_id, secret),
-      kMaxRequestIdBytes));
+  response.set_request_id(
+      SanitizeAscii(Redact(http.request_id.empty() ? body.request_id : http.request_id, secret),
+                    kMaxRequestIdBytes));
   result.retry_delay = ParseRetryAfter(http.retry_after, now);
 
   const bool http_ok = http.status >= 200 && http.status < 300;
-  const bool body_ok = body.shape == OsmBody::Shape::kEmpty || body.shape == OsmBody::Shape::kObject;
+  const bool body_ok =
+      body.shape == OsmBody::Shape::kEmpty || body.shape == OsmBody::Shape::kObject;
   if (http_ok && body_ok && body.error_code.empty()) {
     result.status = grpc::Status::OK;
     return result;
@@ -293,8 +327,8 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
     result.reason = std::string(known->reason);
   } else if (!http_ok) {
     code = GrpcCodeForHttpStatus(http.status);
-    result.reason = http.status >= 300 && http.status < 400 ? "UPSTREAM_REDIRECT"
-                                                            : "UPSTREAM_HTTP_ERROR";
+    result.reason =
+        http.status >= 300 && http.status < 400 ? "UPSTREAM_REDIRECT" : "UPSTREAM_HTTP_ERROR";
   } else {
     // A 2xx that is not a plain success: whether the message was withdrawn
     // cannot be told.
@@ -332,7 +366,7 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
 
   const std::string message = !response.error_msg().empty() && body_ok && !http.body_truncated
                                   ? response.error_msg()
-                                  : DescribeAnswer(http, body);
+                                  : DescribeAnswer(http, body, response.error_code());
   result.status = MakeRichStatus(code, message, info,
                                  {response.request_id().empty() ? nullptr : &request_info,
                                   result.retry_delay ? &retry_info : nullptr, &response});

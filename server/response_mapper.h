@@ -1,10 +1,10 @@
 #ifndef OSM_SERVER_RESPONSE_MAPPER_H_
 #define OSM_SERVER_RESPONSE_MAPPER_H_
 
+#include <grpcpp/support/status.h>
+
 #include <optional>
 #include <string>
-
-#include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

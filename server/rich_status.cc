@@ -61,7 +61,10 @@ std::string SanitizeText(absl::string_view text, std::size_t max_bytes) {
     if (length == 0) {
       out.append(kReplacement.data(), kReplacement.size());
       length = 1;
-    } else if (length == 1 && (static_cast<std::uint8_t>(text[0]) < 0x20 || text[0] == 0x7F)) {
+    } else if ((length == 1 && (static_cast<std::uint8_t>(text[0]) < 0x20 || text[0] == 0x7F)) ||
+               (length == 2 && static_cast<std::uint8_t>(text[0]) == 0xC2 &&
+                static_cast<std::uint8_t>(text[1]) < 0xA0)) {
+      // C0 and C1 control characters (U+0080..U+009F is 0xC2 0x80..0x9F).
       out.push_back(' ');
     } else {
       out.append(text.data(), length);

@@ -1,11 +1,11 @@
 #ifndef OSM_SERVER_RICH_STATUS_H_
 #define OSM_SERVER_RICH_STATUS_H_
 
+#include <grpcpp/support/status.h>
+
 #include <cstddef>
 #include <initializer_list>
 #include <string>
-
-#include <grpcpp/support/status.h>
 
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
@@ -22,12 +22,12 @@ inline constexpr std::size_t kMaxStatusMessageBytes = 1024;
 
 // Builds a non-OK grpc::Status carrying a serialized google.rpc.Status whose
 // details are `error_info` followed by `more_details` (null entries skipped).
-grpc::Status MakeRichStatus(grpc::StatusCode code, absl::string_view message,
-                            const google::rpc::ErrorInfo& error_info,
-                            std::initializer_list<const google::protobuf::Message*> more_details = {});
+grpc::Status MakeRichStatus(
+    grpc::StatusCode code, absl::string_view message, const google::rpc::ErrorInfo& error_info,
+    std::initializer_list<const google::protobuf::Message*> more_details = {});
 
 // Makes untrusted text safe to put in a status message or a log: control
-// characters become spaces, invalid UTF-8 becomes U+FFFD, and the result is
+// characters (C0, DEL and C1) become spaces, invalid UTF-8 becomes U+FFFD, and the result is
 // cut at a character boundary to at most `max_bytes` bytes ("..." marks a cut).
 std::string SanitizeText(absl::string_view text, std::size_t max_bytes);
 

@@ -27,8 +27,8 @@ std::string EncodePathSegment(absl::string_view value) {
 }
 
 std::string WithdrawPath(absl::string_view case_id, absl::string_view message_id) {
-  return absl::StrCat("/v2/servicerequest/cases/", EncodePathSegment(case_id),
-                      "/instant-messages/", EncodePathSegment(message_id), "/withdraw");
+  return absl::StrCat("/v2/servicerequest/cases/", EncodePathSegment(case_id), "/instant-messages/",
+                      EncodePathSegment(message_id), "/withdraw");
 }
 
 HttpRequest BuildWithdrawHttpRequest(absl::string_view base_url,

@@ -79,8 +79,8 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
     const std::string& request_id = mapped.response.request_id();
     if (!request_id.empty()) context_->AddTrailingMetadata("x-request-id", request_id);
     if (mapped.retry_delay) {
-      context_->AddTrailingMetadata(
-          "grpc-retry-pushback-ms", absl::StrCat(absl::ToInt64Milliseconds(*mapped.retry_delay)));
+      context_->AddTrailingMetadata("grpc-retry-pushback-ms",
+                                    absl::StrCat(absl::ToInt64Milliseconds(*mapped.retry_delay)));
     }
     if (mapped.status.ok()) *response_ = std::move(mapped.response);
     Finish(std::move(mapped.status));

@@ -1,5 +1,8 @@
 // The osm-adapter and osm-withdraw binaries as users run them.
 
+#include "support/adapter_process.h"
+
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -9,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -18,7 +19,6 @@
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "mutex.h"
-#include "support/adapter_process.h"
 #include "support/scripted_upstream.h"
 
 namespace osm {
@@ -28,10 +28,10 @@ using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
 using huaweicloud::osm::v2::WithdrawResponse;
 using testing::AdapterProcess;
-using testing::ScriptedUpstream;
-using testing::UpstreamExchange;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::ScriptedUpstream;
+using testing::UpstreamExchange;
 
 constexpr char kToken[] = "process-test-token-7f3a9c";
 
@@ -140,7 +140,8 @@ TEST(AdapterProcessTest, SigtermLetsCallsInFlightFinishThenExitsZero) {
     absl::SleepFor(absl::Seconds(1));
     exchange.Respond(200, testing::kSuccessBody);
   });
-  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--shutdown_grace=20s"});
+  AdapterProcess adapter(
+      {absl::StrCat("--upstream=", upstream.base_url()), "--shutdown_grace=20s"});
   ASSERT_TRUE(adapter.started()) << adapter.Output();
   auto stub = StubFor(adapter);
 
@@ -184,7 +185,8 @@ class CliTest : public ::testing::Test {
   void SetUp() override {
     upstream_.SetHandler([](UpstreamExchange& exchange) {
       if (absl::StrContains(exchange.request().target, "/cases/missing/")) {
-        exchange.Respond(200, R"({"error_code":"OSM.01010015","error_msg":"The case does not exist."})",
+        exchange.Respond(200,
+                         R"({"error_code":"OSM.01010015","error_msg":"The case does not exist."})",
                          {{"X-Request-Id", "req-cli-404"}});
       } else {
         exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "req-cli-ok"}});
@@ -204,8 +206,8 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, PrintsTheResponseAndExitsZero) {
-  auto [exit_code, output] =
-      RunCommand(Cli(absl::StrCat("--case_id=c1 --message_id=m1 --language=en-us --token=", kToken)));
+  auto [exit_code, output] = RunCommand(
+      Cli(absl::StrCat("--case_id=c1 --message_id=m1 --language=en-us --token=", kToken)));
   EXPECT_EQ(exit_code, 0) << output;
   EXPECT_THAT(output, HasSubstr("\"http_status\": 200"));
   EXPECT_THAT(output, HasSubstr("\"request_id\": \"req-cli-ok\""));
@@ -233,7 +235,8 @@ TEST_F(CliTest, PrintsTheStatusWithItsDetailsAndExitsWithTheCode) {
   EXPECT_THAT(output, HasSubstr("\"reason\": \"CASE_NOT_FOUND\""));
   EXPECT_THAT(output, HasSubstr("\"errorCode\": \"OSM.01010015\""));
   EXPECT_THAT(output, HasSubstr("\"@type\": \"type.googleapis.com/google.rpc.RequestInfo\""));
-  EXPECT_THAT(output, HasSubstr("\"@type\": \"type.googleapis.com/huaweicloud.osm.v2.WithdrawResponse\""));
+  EXPECT_THAT(output,
+              HasSubstr("\"@type\": \"type.googleapis.com/huaweicloud.osm.v2.WithdrawResponse\""));
   EXPECT_THAT(output, Not(HasSubstr(kToken)));
 }
 

@@ -2,11 +2,11 @@
 // over TCP, the curl upstream client, and a scripted HTTP upstream, all on
 // port 0 of this host.
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <set>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -24,14 +24,14 @@ namespace {
 using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
 using huaweicloud::osm::v2::WithdrawResponse;
-using testing::DecodeDetails;
 using testing::DecodedDetails;
-using testing::RecordedRequest;
-using testing::ScriptedUpstream;
-using testing::UpstreamExchange;
+using testing::DecodeDetails;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using testing::RecordedRequest;
+using testing::ScriptedUpstream;
+using testing::UpstreamExchange;
 
 constexpr char kToken[] = "iam-token-0123456789";
 
@@ -52,7 +52,8 @@ class WithdrawTest : public ::testing::Test {
  protected:
   void SetUp() override { StartAdapter(upstream_.base_url()); }
 
-  void StartAdapter(const std::string& upstream_url, absl::Duration max_upstream_timeout = absl::Seconds(30)) {
+  void StartAdapter(const std::string& upstream_url,
+                    absl::Duration max_upstream_timeout = absl::Seconds(30)) {
     server_.reset();
     AdapterConfig config;
     config.listen = "127.0.0.1:0";
@@ -61,8 +62,8 @@ class WithdrawTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<AdapterServer>> server = AdapterServer::Start(config);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    stub_ = MessageService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    stub_ = MessageService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                        grpc::InsecureChannelCredentials()));
   }
 
   struct Result {
@@ -94,9 +95,9 @@ class WithdrawTest : public ::testing::Test {
 
 // Every header the adapter may send; anything else is a leak.
 const std::set<std::string>& AllowedUpstreamHeaders() {
-  static const auto* allowed = new std::set<std::string>{
-      "host", "content-type", "accept", "user-agent", "x-auth-token", "x-language", "x-time-zone",
-      "content-length"};
+  static const auto* allowed =
+      new std::set<std::string>{"host",         "content-type", "accept",      "user-agent",
+                                "x-auth-token", "x-language",   "x-time-zone", "content-length"};
   return *allowed;
 }
 
@@ -209,10 +210,10 @@ TEST_F(WithdrawTest, BusinessErrorWithHttp200BecomesNotFoundWithDetails) {
   ASSERT_EQ(details.error_infos.size(), 1u);
   EXPECT_EQ(details.error_infos[0].reason(), "CASE_NOT_FOUND");
   EXPECT_EQ(details.error_infos[0].domain(), "osm.myhuaweicloud.com");
-  EXPECT_THAT(details.error_infos[0].metadata(),
-              ::testing::UnorderedElementsAre(Pair("errorCode", "OSM.01010015"),
-                                              Pair("httpStatus", "200"),
-                                              Pair("requestId", "req-404")));
+  EXPECT_THAT(
+      details.error_infos[0].metadata(),
+      ::testing::UnorderedElementsAre(Pair("errorCode", "OSM.01010015"), Pair("httpStatus", "200"),
+                                      Pair("requestId", "req-404")));
   ASSERT_EQ(details.request_infos.size(), 1u);
   EXPECT_EQ(details.request_infos[0].request_id(), "req-404");
   ASSERT_EQ(details.withdraw_responses.size(), 1u);
@@ -224,8 +225,9 @@ TEST_F(WithdrawTest, BusinessErrorWithHttp200BecomesNotFoundWithDetails) {
 
 TEST_F(WithdrawTest, GatewayAuthenticationErrorIsUnauthenticated) {
   upstream_.SetHandler([](UpstreamExchange& exchange) {
-    exchange.Respond(401,
-                     R"({"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"gw-1"})");
+    exchange.Respond(
+        401,
+        R"({"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"gw-1"})");
   });
   Result result = Call(MakeRequest());
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -288,7 +290,8 @@ TEST_F(WithdrawTest, ResetBeforeTheAnswerIsUnavailable) {
 }
 
 TEST_F(WithdrawTest, SlowUpstreamHitsTheCallersDeadlineAndTheTransferIsAborted) {
-  upstream_.SetHandler([](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
+  upstream_.SetHandler(
+      [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
   const absl::Time start = absl::Now();
   Result result = Call(MakeRequest(), kToken, absl::Milliseconds(300));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
@@ -299,7 +302,8 @@ TEST_F(WithdrawTest, SlowUpstreamHitsTheCallersDeadlineAndTheTransferIsAborted) 
 
 TEST_F(WithdrawTest, MaxUpstreamTimeoutBoundsALongDeadline) {
   StartAdapter(upstream_.base_url(), /*max_upstream_timeout=*/absl::Milliseconds(200));
-  upstream_.SetHandler([](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
+  upstream_.SetHandler(
+      [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
   Result result = Call(MakeRequest(), kToken, absl::Seconds(20));
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   DecodedDetails details = DecodeDetails(result.status);
@@ -309,7 +313,8 @@ TEST_F(WithdrawTest, MaxUpstreamTimeoutBoundsALongDeadline) {
 }
 
 TEST_F(WithdrawTest, ClientCancellationAbortsTheUpstreamTransfer) {
-  upstream_.SetHandler([](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
+  upstream_.SetHandler(
+      [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
   grpc::ClientContext context;
   context.AddMetadata("x-auth-token", kToken);
   WithdrawResponse response;
@@ -336,9 +341,8 @@ TEST_F(WithdrawTest, ClientCancellationAbortsTheUpstreamTransfer) {
 }
 
 TEST_F(WithdrawTest, OversizedResponseIsCutOff) {
-  upstream_.SetHandler([](UpstreamExchange& exchange) {
-    exchange.Respond(200, std::string(2 << 20, 'x'));
-  });
+  upstream_.SetHandler(
+      [](UpstreamExchange& exchange) { exchange.Respond(200, std::string(2 << 20, 'x')); });
   Result result = Call(MakeRequest());
   EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNKNOWN);
   DecodedDetails details = DecodeDetails(result.status);

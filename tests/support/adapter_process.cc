@@ -83,11 +83,11 @@ std::optional<int> AdapterProcess::WaitForExit(absl::Duration timeout) {
     if (absl::Now() >= deadline) return std::nullopt;
     // The exit closes the process's stderr: wait for that instead of polling.
     MutexLock lock(&mu_);
-    changed_.WaitUntil(&mu_, absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Milliseconds(50))),
-                       [&] {
-                         mu_.AssertHeld();
-                         return output_closed_;
-                       });
+    changed_.WaitUntil(
+        &mu_, absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Milliseconds(50))), [&] {
+          mu_.AssertHeld();
+          return output_closed_;
+        });
   }
 }
 

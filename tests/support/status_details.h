@@ -1,11 +1,11 @@
 #ifndef OSM_TESTS_SUPPORT_STATUS_DETAILS_H_
 #define OSM_TESTS_SUPPORT_STATUS_DETAILS_H_
 
+#include <grpcpp/support/status.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <grpcpp/support/status.h>
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
