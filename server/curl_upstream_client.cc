@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <mutex>
+#include <queue>
 #include <thread>
 #include <utility>
 
@@ -129,6 +131,9 @@ class CurlLoop {
   void StartTransfer(std::unique_ptr<Transfer> transfer);
   void CancelTransfer(UpstreamClient::TransferId id, absl::string_view why);
   void ReadCompletions();
+  void ExpireTransfers(absl::Time now);
+  // When the loop must wake up at the latest.
+  absl::Time NextWakeUp() const;
   // Detaches the transfer from curl and runs its callback.
   void Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpResponse> outcome);
   CURL* TakeEasyHandle();
@@ -154,6 +159,11 @@ class CurlLoop {
   std::vector<CURL*> idle_easy_;
   std::vector<Command> commands_;  // the batch being processed
   absl::Time timer_due_ = absl::InfiniteFuture();
+  // Every transfer's deadline, earliest first, enforced here as well as by
+  // curl: curl 7.88 never times out a transfer that is still queued for a
+  // connection. Entries of finished transfers are skipped when they surface.
+  using DeadlineEntry = std::pair<absl::Time, UpstreamClient::TransferId>;
+  std::priority_queue<DeadlineEntry, std::vector<DeadlineEntry>, std::greater<>> deadlines_;
   bool exiting_ = false;
 };
 
@@ -240,11 +250,13 @@ void CurlLoop::Run() {
   int running = 0;
   while (!exiting_) {
     int wait_ms = -1;
-    if (timer_due_ != absl::InfiniteFuture()) {
-      const absl::Duration left = timer_due_ - absl::Now();
-      wait_ms = left <= absl::ZeroDuration() ? 0
-                                             : static_cast<int>(absl::ToInt64Milliseconds(
-                                                   absl::Ceil(left, absl::Milliseconds(1))));
+    if (const absl::Time wake_up = NextWakeUp(); wake_up != absl::InfiniteFuture()) {
+      const absl::Duration left = wake_up - absl::Now();
+      wait_ms = left <= absl::ZeroDuration()
+                    ? 0
+                    : static_cast<int>(std::min<int64_t>(
+                          absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
+                          24 * 3600 * 1000));
     }
     const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, wait_ms);
     if (ready < 0 && errno != EINTR) std::abort();  // only a programming error gets here
@@ -262,11 +274,13 @@ void CurlLoop::Run() {
       if (events[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
       curl_multi_socket_action(multi_, fd, mask, &running);
     }
-    if (timer_due_ <= absl::Now()) {
+    const absl::Time now = absl::Now();
+    if (timer_due_ <= now) {
       timer_due_ = absl::InfiniteFuture();
       curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     ReadCompletions();
+    ExpireTransfers(now);
   }
   // Answer whatever was posted after the last batch.
   {
@@ -338,8 +352,10 @@ CURL* CurlLoop::TakeEasyHandle() {
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
-  // Wait for a multiplexed HTTP/2 connection rather than opening another.
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  // Over TLS, wait for a multiplexed HTTP/2 connection rather than opening
+  // another. Never over plain HTTP: there is no HTTP/2 there, and every
+  // transfer would wait for the first connection's answer.
+  if (options_.scheme == "https") curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
   return easy;
 }
 
@@ -377,6 +393,7 @@ void CurlLoop::StartTransfer(std::unique_ptr<Transfer> transfer) {
   transfer->easy = easy;
   const UpstreamClient::TransferId id = transfer->id;
   Transfer* raw = transfer.get();
+  deadlines_.emplace(transfer->request.deadline, id);
   active_.emplace(id, std::move(transfer));
   if (CURLMcode added = curl_multi_add_handle(multi_, easy); added != CURLM_OK) {
     auto node = active_.extract(id);
@@ -391,6 +408,29 @@ void CurlLoop::CancelTransfer(UpstreamClient::TransferId id, absl::string_view w
   auto node = active_.extract(id);
   if (node.empty()) return;  // already finished
   Complete(std::move(node.mapped()), absl::CancelledError(why));
+}
+
+absl::Time CurlLoop::NextWakeUp() const {
+  return deadlines_.empty() ? timer_due_ : std::min(timer_due_, deadlines_.top().first);
+}
+
+void CurlLoop::ExpireTransfers(absl::Time now) {
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    const UpstreamClient::TransferId id = deadlines_.top().second;
+    deadlines_.pop();
+    auto node = active_.extract(id);
+    if (node.empty()) continue;  // finished already
+    const long timeout_ms = node.mapped()->timeout_ms;
+    Complete(std::move(node.mapped()), absl::DeadlineExceededError(absl::StrCat(
+                                           "no complete answer within ", timeout_ms, " ms")));
+  }
+  // Keep the entries of finished transfers from piling up under load.
+  if (deadlines_.size() > 2 * active_.size() + 1024) {
+    std::vector<DeadlineEntry> live;
+    live.reserve(active_.size());
+    for (const auto& [id, transfer] : active_) live.emplace_back(transfer->request.deadline, id);
+    deadlines_ = decltype(deadlines_)(std::greater<>(), std::move(live));
+  }
 }
 
 void CurlLoop::ReadCompletions() {
