@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,7 +38,7 @@ struct Transfer {
 };
 
 struct Command {
-  enum class Kind { kStart, kCancel };
+  enum class Kind { kNone, kStart, kCancel };
   Kind kind;
   UpstreamClient::TransferId id;
   std::unique_ptr<Transfer> transfer;  // kStart only
@@ -108,63 +109,101 @@ absl::Status TransportError(CURLcode code, const Transfer& transfer, long timeou
 
 }  // namespace
 
-// One event-loop thread with its multi handle. Everything below `mu_` is
-// touched only by the loop thread.
+// One event loop: a multi handle, the epoll set its sockets live in, and the
+// thread that waits on it.
+//
+// All curl state is guarded by `mu_`. The loop thread takes it whenever
+// epoll reports something; a thread that starts or cancels a transfer takes
+// it too if it is free and does the work in place (so a request is on the
+// wire without waking the loop), and otherwise queues a command for the loop,
+// which is then awake anyway. Callbacks always run after `mu_` is released.
 class CurlLoop {
  public:
   static absl::StatusOr<std::unique_ptr<CurlLoop>> Create(
       const CurlUpstreamClient::Options& options, int max_connections);
   ~CurlLoop();
 
-  // Queues a command for the loop thread. Thread-safe.
-  void Post(Command command);
+  // Runs `command` now if the loop is free, else queues it. Thread-safe.
+  void Submit(Command command);
   // Makes the loop cancel what is running and return; joins it. Called by
   // the owner only.
   void Stop();
 
  private:
+  // A finished transfer whose callback is still to run.
+  struct Finished {
+    UpstreamClient::Callback done;
+    absl::StatusOr<HttpResponse> outcome;
+  };
+
   CurlLoop(const CurlUpstreamClient::Options& options, int max_connections)
       : options_(options), max_connections_(max_connections) {}
   absl::Status Init();
   void Run();
-  void TakeCommands();
-  void StartTransfer(std::unique_ptr<Transfer> transfer);
-  void CancelTransfer(UpstreamClient::TransferId id, absl::string_view why);
-  void ReadCompletions();
-  void ExpireTransfers(absl::Time now);
-  // When the loop must wake up at the latest.
-  absl::Time NextWakeUp() const;
-  // Detaches the transfer from curl and runs its callback.
-  void Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpResponse> outcome);
-  CURL* TakeEasyHandle();
+  // Everything below runs with `mu_` held.
+  void Execute(Command& command) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartTransfer(std::unique_ptr<Transfer> transfer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CancelTransfer(UpstreamClient::TransferId id, absl::string_view why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CancelAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Lets curl act on expired timers, collects finished transfers, expires
+  // overdue ones and re-arms the timer.
+  void Settle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReadCompletions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ExpireTransfers(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ArmTimer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Detaches the transfer from curl and queues its callback.
+  void Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpResponse> outcome)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  CURL* TakeEasyHandle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WatchSocket(int fd, std::uint32_t events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Releases `mu_`, then runs the callbacks of what finished meanwhile.
+  void UnlockAndRunCallbacks() ABSL_UNLOCK_FUNCTION(mu_);
 
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* loop, void* socket_data);
   static int OnTimer(CURLM* multi, long timeout_ms, void* loop);
+  static int OnCloseSocket(void* loop, curl_socket_t fd);
 
   const CurlUpstreamClient::Options options_;
   const int max_connections_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
-  CURLM* multi_ = nullptr;
+  int timer_fd_ = -1;
   std::thread thread_;
 
-  Mutex mu_;
-  std::vector<Command> pending_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // The loop thread has returned: commands are answered where they are posted.
-  bool exited_ ABSL_GUARDED_BY(mu_) = false;
+  // Commands submitted while `mu_` was busy; the loop runs them next. A lock
+  // of its own, so that a submitter never waits for the loop's work.
+  Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<Command> pending_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // The loop thread has returned: commands are answered where submitted.
+  bool exited_ ABSL_GUARDED_BY(queue_mu_) = false;
 
-  // Loop thread only.
-  absl::flat_hash_map<UpstreamClient::TransferId, std::unique_ptr<Transfer>> active_;
-  std::vector<CURL*> idle_easy_;
-  std::vector<Command> commands_;  // the batch being processed
-  absl::Time timer_due_ = absl::InfiniteFuture();
+  Mutex mu_;
+  CURLM* multi_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::flat_hash_map<UpstreamClient::TransferId, std::unique_ptr<Transfer>> active_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<CURL*> idle_easy_ ABSL_GUARDED_BY(mu_);
+  std::vector<Finished> finished_ ABSL_GUARDED_BY(mu_);
+  // What curl asked for with its timer callback.
+  absl::Time curl_timer_due_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // What the timerfd is armed for.
+  absl::Time timer_armed_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   // Every transfer's deadline, earliest first, enforced here as well as by
   // curl: curl 7.88 never times out a transfer that is still queued for a
   // connection. Entries of finished transfers are skipped when they surface.
   using DeadlineEntry = std::pair<absl::Time, UpstreamClient::TransferId>;
-  std::priority_queue<DeadlineEntry, std::vector<DeadlineEntry>, std::greater<>> deadlines_;
-  bool exiting_ = false;
+  std::priority_queue<DeadlineEntry, std::vector<DeadlineEntry>, std::greater<>> deadlines_
+      ABSL_GUARDED_BY(mu_);
+  // curl's sockets in the epoll set. A socket that curl stops watching (an
+  // idle keep-alive connection) stays registered, so the next transfer on it
+  // usually needs no epoll_ctl at all; if it reports an event meanwhile, it
+  // is removed then.
+  struct Socket {
+    std::uint32_t events = 0;  // registered for
+    bool watched = false;      // curl wants to hear about it
+  };
+  absl::flat_hash_map<int, Socket> sockets_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<std::unique_ptr<CurlLoop>> CurlLoop::Create(
@@ -178,15 +217,19 @@ absl::StatusOr<std::unique_ptr<CurlLoop>> CurlLoop::Create(
 absl::Status CurlLoop::Init() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (epoll_fd_ < 0 || wake_fd_ < 0) {
-    return absl::InternalError(absl::StrCat("epoll/eventfd: ", std::strerror(errno)));
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (epoll_fd_ < 0 || wake_fd_ < 0 || timer_fd_ < 0) {
+    return absl::InternalError(absl::StrCat("epoll/eventfd/timerfd: ", std::strerror(errno)));
   }
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.fd = wake_fd_;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) != 0) {
-    return absl::InternalError(absl::StrCat("epoll_ctl: ", std::strerror(errno)));
+  for (int fd : {wake_fd_, timer_fd_}) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+      return absl::InternalError(absl::StrCat("epoll_ctl: ", std::strerror(errno)));
+    }
   }
+  MutexLock lock(&mu_);
   multi_ = curl_multi_init();
   if (multi_ == nullptr) return absl::InternalError("curl_multi_init failed");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlLoop::OnSocket);
@@ -202,41 +245,68 @@ absl::Status CurlLoop::Init() {
 
 CurlLoop::~CurlLoop() {
   Stop();
-  for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
-  if (multi_ != nullptr) curl_multi_cleanup(multi_);
-  if (wake_fd_ >= 0) close(wake_fd_);
-  if (epoll_fd_ >= 0) close(epoll_fd_);
-}
-
-void CurlLoop::Post(Command command) {
-  bool posted = false;
-  bool wake = false;
   {
     MutexLock lock(&mu_);
-    if (!exited_) {
-      // One wake-up per batch: the loop takes the whole queue at once.
-      wake = pending_.empty();
-      pending_.push_back(std::move(command));
-      posted = true;
-    }
+    for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
   }
-  if (!posted) {
-    // The loop has returned: nothing else will ever run this transfer.
-    if (command.kind == Command::Kind::kStart) {
-      std::move(command.transfer->done)(absl::CancelledError("the adapter is shutting down"));
-    }
-    return;
+  for (int fd : {wake_fd_, timer_fd_, epoll_fd_}) {
+    if (fd >= 0) close(fd);
   }
-  if (wake) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t written = write(wake_fd_, &one, sizeof(one));
+}
+
+void CurlLoop::Submit(Command command) {
+  if (!mu_.TryLock()) {
+    bool wake = false;
+    {
+      MutexLock lock(&queue_mu_);
+      if (!exited_) {
+        // One wake-up per batch: the loop takes the whole queue at once.
+        wake = pending_.empty();
+        pending_.push_back(std::move(command));
+        command.kind = Command::Kind::kNone;
+      }
+    }
+    if (command.kind == Command::Kind::kNone) {
+      if (wake) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t written = write(wake_fd_, &one, sizeof(one));
+      }
+      return;
+    }
+    mu_.Lock();  // the loop has exited: answer here
+  }
+  Execute(command);
+  Settle();
+  UnlockAndRunCallbacks();
+}
+
+void CurlLoop::Execute(Command& command) {
+  bool stopping;
+  {
+    MutexLock lock(&queue_mu_);
+    stopping = stopping_;
+  }
+  switch (command.kind) {
+    case Command::Kind::kNone:
+      break;
+    case Command::Kind::kStart:
+      if (stopping) {
+        Complete(std::move(command.transfer), absl::CancelledError("the adapter is shutting down"));
+      } else {
+        StartTransfer(std::move(command.transfer));
+      }
+      break;
+    case Command::Kind::kCancel:
+      CancelTransfer(command.id, "cancelled by the caller");
+      break;
   }
 }
 
 void CurlLoop::Stop() {
   if (!thread_.joinable()) return;
   {
-    MutexLock lock(&mu_);
+    MutexLock lock(&queue_mu_);
     stopping_ = true;
   }
   const std::uint64_t one = 1;
@@ -247,25 +317,25 @@ void CurlLoop::Stop() {
 void CurlLoop::Run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
-  int running = 0;
-  while (!exiting_) {
-    int wait_ms = -1;
-    if (const absl::Time wake_up = NextWakeUp(); wake_up != absl::InfiniteFuture()) {
-      const absl::Duration left = wake_up - absl::Now();
-      wait_ms = left <= absl::ZeroDuration()
-                    ? 0
-                    : static_cast<int>(std::min<int64_t>(
-                          absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-                          24 * 3600 * 1000));
-    }
-    const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, wait_ms);
+  std::vector<Command> commands;
+  while (true) {
+    const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, -1);
     if (ready < 0 && errno != EINTR) std::abort();  // only a programming error gets here
+    mu_.Lock();
+    int running = 0;
     for (int i = 0; i < ready; ++i) {
       const int fd = events[i].data.fd;
-      if (fd == wake_fd_) {
+      if (fd == wake_fd_ || fd == timer_fd_) {
         std::uint64_t count;
-        [[maybe_unused]] ssize_t got = read(wake_fd_, &count, sizeof(count));
-        TakeCommands();
+        [[maybe_unused]] ssize_t got = read(fd, &count, sizeof(count));
+        if (fd == timer_fd_) timer_armed_ = absl::InfiniteFuture();
+        continue;
+      }
+      if (auto it = sockets_.find(fd); it == sockets_.end() || !it->second.watched) {
+        // An idle keep-alive socket curl no longer watches (the server
+        // closed it, most likely): stop hearing about it.
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+        sockets_.erase(fd);
         continue;
       }
       int mask = 0;
@@ -274,58 +344,62 @@ void CurlLoop::Run() {
       if (events[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
       curl_multi_socket_action(multi_, fd, mask, &running);
     }
-    const absl::Time now = absl::Now();
-    if (timer_due_ <= now) {
-      timer_due_ = absl::InfiniteFuture();
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    bool exiting;
+    {
+      MutexLock lock(&queue_mu_);
+      commands.swap(pending_);
+      exiting = stopping_;
+      // From now on, submitters run their commands themselves.
+      exited_ = exiting;
     }
-    ReadCompletions();
-    ExpireTransfers(now);
+    for (Command& command : commands) Execute(command);
+    commands.clear();
+    if (exiting) CancelAll();
+    Settle();
+    UnlockAndRunCallbacks();
+    if (exiting) return;
   }
-  // Answer whatever was posted after the last batch.
-  {
-    MutexLock lock(&mu_);
-    exited_ = true;
-    commands_.swap(pending_);
-  }
-  for (Command& command : commands_) {
-    if (command.kind == Command::Kind::kStart) {
-      Complete(std::move(command.transfer), absl::CancelledError("the adapter is shutting down"));
-    }
-  }
-  commands_.clear();
 }
 
-void CurlLoop::TakeCommands() {
-  bool stopping;
-  {
-    MutexLock lock(&mu_);
-    commands_.swap(pending_);
-    stopping = stopping_;
+void CurlLoop::CancelAll() {
+  std::vector<UpstreamClient::TransferId> ids;
+  ids.reserve(active_.size());
+  for (const auto& [id, transfer] : active_) ids.push_back(id);
+  for (UpstreamClient::TransferId id : ids) CancelTransfer(id, "the adapter is shutting down");
+}
+
+void CurlLoop::Settle() {
+  const absl::Time now = absl::Now();
+  if (curl_timer_due_ <= now) {
+    curl_timer_due_ = absl::InfiniteFuture();
+    int running = 0;
+    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
   }
-  for (Command& command : commands_) {
-    switch (command.kind) {
-      case Command::Kind::kStart:
-        if (stopping) {
-          Complete(std::move(command.transfer),
-                   absl::CancelledError("the adapter is shutting down"));
-        } else {
-          StartTransfer(std::move(command.transfer));
-        }
-        break;
-      case Command::Kind::kCancel:
-        CancelTransfer(command.id, "cancelled by the caller");
-        break;
-    }
+  ReadCompletions();
+  ExpireTransfers(now);
+  ArmTimer();
+}
+
+void CurlLoop::ArmTimer() {
+  absl::Time due = curl_timer_due_;
+  if (!deadlines_.empty()) due = std::min(due, deadlines_.top().first);
+  // Re-arm only for an earlier wake-up: a wake-up that comes too early just
+  // re-arms for the right time.
+  if (due >= timer_armed_) return;
+  timer_armed_ = due;
+  itimerspec spec{};
+  if (due != absl::InfiniteFuture()) {
+    const absl::Duration left = std::max(due - absl::Now(), absl::Nanoseconds(1));
+    spec.it_value = absl::ToTimespec(left);
   }
-  commands_.clear();
-  if (stopping) {
-    std::vector<UpstreamClient::TransferId> ids;
-    ids.reserve(active_.size());
-    for (const auto& [id, transfer] : active_) ids.push_back(id);
-    for (UpstreamClient::TransferId id : ids) CancelTransfer(id, "the adapter is shutting down");
-    exiting_ = true;
-  }
+  timerfd_settime(timer_fd_, 0, &spec, nullptr);
+}
+
+void CurlLoop::UnlockAndRunCallbacks() {
+  std::vector<Finished> finished;
+  finished.swap(finished_);
+  mu_.Unlock();
+  for (Finished& item : finished) std::move(item.done)(std::move(item.outcome));
 }
 
 CURL* CurlLoop::TakeEasyHandle() {
@@ -349,13 +423,21 @@ CURL* CurlLoop::TakeEasyHandle() {
                    static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlLoop::OnCloseSocket);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
-  // Over TLS, wait for a multiplexed HTTP/2 connection rather than opening
-  // another. Never over plain HTTP: there is no HTTP/2 there, and every
-  // transfer would wait for the first connection's answer.
-  if (options_.scheme == "https") curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  if (options_.http2) {
+    curl_easy_setopt(
+        easy, CURLOPT_HTTP_VERSION,
+        options_.scheme == "https" ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    // Wait for a multiplexed connection rather than opening another. Never
+    // with HTTP/1.1: every transfer would wait for the first one's answer.
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  } else {
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  }
   return easy;
 }
 
@@ -402,16 +484,14 @@ void CurlLoop::StartTransfer(std::unique_ptr<Transfer> transfer) {
     Complete(std::move(node.mapped()), absl::InternalError(absl::StrCat(
                                            "curl_multi_add_handle: ", curl_multi_strerror(added))));
   }
+  // curl_multi_add_handle asked for an immediate timeout: the Settle() that
+  // follows lets curl send the request.
 }
 
 void CurlLoop::CancelTransfer(UpstreamClient::TransferId id, absl::string_view why) {
   auto node = active_.extract(id);
   if (node.empty()) return;  // already finished
   Complete(std::move(node.mapped()), absl::CancelledError(why));
-}
-
-absl::Time CurlLoop::NextWakeUp() const {
-  return deadlines_.empty() ? timer_due_ : std::min(timer_due_, deadlines_.top().first);
 }
 
 void CurlLoop::ExpireTransfers(absl::Time now) {
@@ -466,35 +546,56 @@ void CurlLoop::Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpR
   }
   curl_slist_free_all(transfer->headers);
   transfer->headers = nullptr;
-  UpstreamClient::Callback done = std::move(transfer->done);
-  transfer.reset();
-  std::move(done)(std::move(outcome));
+  finished_.push_back(Finished{std::move(transfer->done), std::move(outcome)});
+}
+
+void CurlLoop::WatchSocket(int fd, std::uint32_t events) {
+  auto [it, inserted] = sockets_.try_emplace(fd);
+  Socket& socket = it->second;
+  socket.watched = true;
+  if (!inserted && socket.events == events) return;  // already so: no syscall
+  epoll_event event{};
+  event.events = events;
+  event.data.fd = fd;
+  int op = inserted ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+  if (epoll_ctl(epoll_fd_, op, fd, &event) != 0) {
+    // Removed behind our back (closed and reused): start over.
+    op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    epoll_ctl(epoll_fd_, op, fd, &event);
+  }
+  socket.events = events;
 }
 
 int CurlLoop::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* loop_ptr,
-                       void* socket_data) {
+                       void* /*socket_data*/) {
   auto* loop = static_cast<CurlLoop*>(loop_ptr);
+  loop->mu_.AssertHeld();  // curl calls back only from inside curl calls made under mu_
   if (what == CURL_POLL_REMOVE) {
-    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // may already be closed
+    // Stays registered (see `sockets_`) until it reports an event or curl
+    // closes it.
+    if (auto it = loop->sockets_.find(fd); it != loop->sockets_.end()) it->second.watched = false;
     return 0;
   }
-  epoll_event event{};
-  event.data.fd = fd;
-  if (what & CURL_POLL_IN) event.events |= EPOLLIN;
-  if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
-  int op = socket_data != nullptr ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-  if (epoll_ctl(loop->epoll_fd_, op, fd, &event) != 0) {
-    // The descriptor was closed and reused, or removed behind curl's back.
-    op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    epoll_ctl(loop->epoll_fd_, op, fd, &event);
-  }
-  if (socket_data == nullptr) curl_multi_assign(loop->multi_, fd, loop);
+  std::uint32_t events = 0;
+  if (what & CURL_POLL_IN) events |= EPOLLIN;
+  if (what & CURL_POLL_OUT) events |= EPOLLOUT;
+  loop->WatchSocket(fd, events);
   return 0;
+}
+
+int CurlLoop::OnCloseSocket(void* loop_ptr, curl_socket_t fd) {
+  auto* loop = static_cast<CurlLoop*>(loop_ptr);
+  loop->mu_.AssertHeld();
+  // Closing removes it from the epoll set; forget it before the number is
+  // reused.
+  loop->sockets_.erase(fd);
+  return close(fd);
 }
 
 int CurlLoop::OnTimer(CURLM* /*multi*/, long timeout_ms, void* loop_ptr) {
   auto* loop = static_cast<CurlLoop*>(loop_ptr);
-  loop->timer_due_ =
+  loop->mu_.AssertHeld();
+  loop->curl_timer_due_ =
       timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
   return 0;
 }
@@ -539,12 +640,12 @@ UpstreamClient::TransferId CurlUpstreamClient::Start(HttpRequest request, Callba
   transfer->id = id;
   transfer->request = std::move(request);
   transfer->done = std::move(done);
-  loops_[id % loops_.size()]->Post(Command{Command::Kind::kStart, id, std::move(transfer)});
+  loops_[id % loops_.size()]->Submit(Command{Command::Kind::kStart, id, std::move(transfer)});
   return id;
 }
 
 void CurlUpstreamClient::Cancel(TransferId id) {
-  loops_[id % loops_.size()]->Post(Command{Command::Kind::kCancel, id, nullptr});
+  loops_[id % loops_.size()]->Submit(Command{Command::Kind::kCancel, id, nullptr});
 }
 
 }  // namespace osm

@@ -32,6 +32,11 @@ class CurlUpstreamClient final : public UpstreamClient {
     absl::Duration connect_timeout = absl::Seconds(10);
     // Verified TLS: extra trusted CA bundle (PEM), or empty for the system's.
     std::string ca_file;
+    // Use HTTP/2, multiplexing many transfers on each connection: over TLS
+    // negotiated with ALPN (falling back to HTTP/1.1), over plain HTTP with
+    // prior knowledge (h2c, which the upstream must speak). When false,
+    // HTTP/1.1 only.
+    bool http2 = false;
   };
 
   static absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> Create(const Options& options);

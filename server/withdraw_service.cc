@@ -73,6 +73,13 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
 
   void OnDone() override { delete this; }
 
+  // Lets gRPC run OnDone and OnCancel on the thread that triggers them
+  // instead of handing them to its executor thread: a thread hop and a
+  // wake-up saved on every call. Both reactions are short and never block
+  // (OnCancel only queues a command for the upstream loop). The hook is
+  // public in gRPC 1.51's ServerReactor, though documented as internal.
+  bool InternalInlineable() override { return true; }
+
  private:
   void OnUpstreamDone(absl::StatusOr<HttpResponse> outcome) {
     MappedWithdraw mapped = MapWithdrawOutcome(outcome, absl::Now(), token_);

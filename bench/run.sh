@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# The benchmark: one command, results into BENCHMARKS.md.
+#
+#   bench/run.sh            full run (about 6 minutes), rewrites the results
+#                           section of BENCHMARKS.md
+#   BENCH_QUICK=1 bench/run.sh   shorter runs, results to stdout only
+#
+# It builds the adapter (the default preset: the shipped configuration, with
+# validation, JSON parsing, error mapping and logging on), starts nginx as
+# OSM's stand-in (bench/nginx.conf.in), the null server and the adapter on
+# loopback, and measures them with h2load (independent, cannot see
+# grpc-status) and bench/loadgen (checks every status, gives percentiles).
+# nginx's stub_status counter proves every adapter call went upstream.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/install-deps.sh build bench >&2
+cmake --preset default >/dev/null
+cmake --build --preset default --target osm-adapter null_server loadgen >&2
+ulimit -n "$(ulimit -Hn)"
+
+quick=${BENCH_QUICK:-}
+if [ -n "$quick" ]; then
+  throughput_calls=60000 null_calls=200000 rounds=1 latency_time=3s wide_time=8s
+else
+  throughput_calls=300000 null_calls=1500000 rounds=3 latency_time=10s wide_time=20s
+fi
+fast_port=${BENCH_FAST_PORT:-18481}
+slow_port=${BENCH_SLOW_PORT:-18482}
+h2_port=${BENCH_H2_PORT:-18484}
+status_port=${BENCH_STATUS_PORT:-18483}
+
+work=$(mktemp -d /tmp/osm-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+log() { echo "bench: $*" >&2; }
+
+# ---- nginx -------------------------------------------------------------------
+sed -e "s|@FAST_PORT@|$fast_port|; s|@SLOW_PORT@|$slow_port|; s|@H2_PORT@|$h2_port|" \
+    -e "s|@STATUS_PORT@|$status_port|; s|@PREFIX@|$work|g" bench/nginx.conf.in >"$work/nginx.conf"
+/usr/sbin/nginx -e stderr -p "$work" -c "$work/nginx.conf"
+upstream_requests() {
+  curl -s "http://127.0.0.1:$status_port/status" | awk 'NR==3 {print $3}'
+}
+withdraw_path=/v2/servicerequest/cases/bench-case/instant-messages/msg-1/withdraw
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$status_port/status" && break; sleep 0.1; done
+
+# ---- servers -------------------------------------------------------------------
+# start_server NAME COMMAND...: starts it, waits for its "listening" line,
+# sets $server_pid and $server_port.
+start_server() {
+  local name=$1; shift
+  "$@" 2>"$work/$name.log" &
+  server_pid=$!
+  pids+=("$server_pid")
+  for _ in $(seq 100); do
+    server_port=$(grep -o '"address":"127.0.0.1:[0-9]*"' "$work/$name.log" 2>/dev/null |
+                  head -1 | grep -o '[0-9]*"$' | tr -d '"') || true
+    [ -n "$server_port" ] && return 0
+    sleep 0.1
+  done
+  log "$name did not start:"; cat "$work/$name.log" >&2; exit 1
+}
+stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+threads_now() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
+# Samples the thread count of $1 every 100 ms into $2 until killed.
+sample_threads() {
+  local max=0 now
+  while now=$(threads_now "$1" 2>/dev/null); do
+    [ "$now" -gt "$max" ] && max=$now && echo "$max" >"$2"
+    sleep 0.1
+  done
+}
+hz=$(getconf CLK_TCK)
+
+# The gRPC request frame for h2load: 0, 4-byte length, WithdrawRequest
+# {case_id: "bench-case", message_id: "msg-1"}.
+printf '\x00\x00\x00\x00\x13\x0a\x0abench-case\x12\x05msg-1' >"$work/frame.bin"
+printf "{}" >"$work/empty"  # h2load cannot POST an empty file
+h2load_grpc() {  # PORT ARGS...
+  local port=$1; shift
+  h2load "$@" -d "$work/frame.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+    -H 'x-auth-token: bench-token' "http://127.0.0.1:$port/huaweicloud.osm.v2.MessageService/Withdraw"
+}
+h2load_rps() { grep -o 'finished in [0-9.]*s, [0-9.]* req/s' | awk '{print $4}'; }
+h2load_succeeded() { grep -o '[0-9]* succeeded' | awk '{print $1}'; }
+json_field() { grep -o "\"$1\":[0-9.e+-]*" | head -1 | cut -d: -f2; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+start_server null build/bench/null_server --listen=127.0.0.1:0
+null_pid=$server_pid null_port=$server_port
+start_server adapter build/server/osm-adapter --listen=127.0.0.1:0 \
+  --upstream="http://127.0.0.1:$fast_port"
+adapter_pid=$server_pid adapter_port=$server_port
+log "nginx :$fast_port/:$slow_port, null server :$null_port, adapter :$adapter_port"
+
+# Warm-up: connections, lazily started threads, allocator.
+h2load_grpc "$adapter_port" -n 20000 -c 4 -m 32 >/dev/null
+h2load_grpc "$null_port" -n 20000 -c 4 -m 32 >/dev/null
+
+echo "0" >"$work/threads.max"
+sample_threads "$adapter_pid" "$work/threads.max" &
+sampler=$!
+pids+=("$sampler")
+
+# ---- 1. throughput, 4 connections x 32 streams, A B A B ----------------------
+adapter_rps=() null_rps=() cpu_us=() proof=()
+for round in $(seq "$rounds"); do
+  before_requests=$(upstream_requests)
+  before_cpu=$(cpu_ticks "$adapter_pid")
+  out=$(h2load_grpc "$adapter_port" -n "$throughput_calls" -c 4 -m 32)
+  after_cpu=$(cpu_ticks "$adapter_pid")
+  after_requests=$(upstream_requests)
+  done_calls=$(echo "$out" | h2load_succeeded)
+  adapter_rps+=("$(echo "$out" | h2load_rps)")
+  cpu_us+=("$(awk -v t=$((after_cpu - before_cpu)) -v n="$done_calls" -v hz="$hz" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')")
+  # The status query itself is one request.
+  proof+=("$((after_requests - before_requests - 1))/$done_calls")
+  null_rps+=("$(h2load_grpc "$null_port" -n "$null_calls" -c 4 -m 32 | h2load_rps)")
+  log "round $round: adapter ${adapter_rps[-1]}/s, null ${null_rps[-1]}/s, upstream saw ${proof[-1]}"
+done
+adapter_median=$(printf '%s\n' "${adapter_rps[@]}" | median)
+null_median=$(printf '%s\n' "${null_rps[@]}" | median)
+cpu_median=$(printf '%s\n' "${cpu_us[@]}" | median)
+
+# The same load from the status-checking generator.
+loadgen_adapter=$(build/bench/loadgen --target="127.0.0.1:$adapter_port" --connections=4 --streams=32 \
+  --duration="$latency_time" --warmup=1s || true)
+loadgen_null=$(build/bench/loadgen --target="127.0.0.1:$null_port" --connections=4 --streams=32 \
+  --duration="$latency_time" --warmup=1s || true)
+
+# ---- 2. latency, one call in flight --------------------------------------------
+lat_adapter=$(build/bench/loadgen --target="127.0.0.1:$adapter_port" --duration="$latency_time" || true)
+lat_null=$(build/bench/loadgen --target="127.0.0.1:$null_port" --duration="$latency_time" || true)
+lat_rest=$(build/bench/loadgen --mode=rest --url="http://127.0.0.1:$fast_port$withdraw_path" \
+  --duration="$latency_time" || true)
+h2_lat_adapter=$(h2load_grpc "$adapter_port" -n 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
+h2_lat_null=$(h2load_grpc "$null_port" -n 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
+h2_lat_rest=$(h2load --h1 -n 20000 -c 1 -m 1 -d "$work/empty" -H 'x-auth-token: bench-token' \
+  "http://127.0.0.1:$fast_port$withdraw_path" | grep 'time for request' | awk '{print $6}')
+
+kill "$sampler" 2>/dev/null || true
+peak_threads=$(cat "$work/threads.max")
+peak_rss=$(rss_peak_kib "$adapter_pid")
+stop_server "$adapter_pid"
+
+# ---- 3. wide: 2,000 calls in flight against the 200 ms upstream ------------------
+start_server adapter-wide build/server/osm-adapter --listen=127.0.0.1:0 \
+  --upstream="http://127.0.0.1:$slow_port"
+wide_pid=$server_pid wide_port=$server_port
+echo "0" >"$work/wide-threads.max"
+sample_threads "$wide_pid" "$work/wide-threads.max" &
+sampler=$!
+pids+=("$sampler")
+before_requests=$(upstream_requests)
+wide=$(build/bench/loadgen --target="127.0.0.1:$wide_port" --connections=20 --streams=100 \
+  --duration="$wide_time" --warmup=2s || true)
+after_requests=$(upstream_requests)
+kill "$sampler" 2>/dev/null || true
+wide_threads=$(cat "$work/wide-threads.max")
+wide_rss=$(rss_peak_kib "$wide_pid")
+wide_upstream=$((after_requests - before_requests - 1))
+stop_server "$wide_pid"
+
+# ---- report ------------------------------------------------------------------------
+lat_sum=$(awk -v a="$(echo "$lat_null" | json_field mean_us)" -v b="$(echo "$lat_rest" | json_field mean_us)" 'BEGIN {print a + b}')
+report=$(cat <<EOF
+Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')),
+Linux $(uname -r); adapter $(build/server/osm-adapter --version 2>&1 | head -1 | awk '{print $2}'), shipped defaults.
+Command: \`bench/run.sh\`${quick:+ (BENCH_QUICK=1)}.
+
+**Throughput, 128 calls in flight (4 connections x 32 streams), h2load, medians of $rounds A/B rounds**
+
+| | calls/s | rounds |
+|---|---|---|
+| adapter | $adapter_median | ${adapter_rps[*]} |
+| null server | $null_median | ${null_rps[*]} |
+| **ratio** | **$(ratio "$adapter_median" "$null_median")** (target >= 0.40) | |
+
+Upstream requests seen by nginx per round / calls h2load completed: ${proof[*]}.
+Adapter CPU per call (from /proc): ${cpu_us[*]} us (median $cpu_median us).
+
+Same load from the status-checking generator (bench/loadgen, ${latency_time}):
+
+| | calls/s | failed | mean us | p50 us | p99 us |
+|---|---|---|---|---|---|
+| adapter | $(echo "$loadgen_adapter" | json_field rps) | $(echo "$loadgen_adapter" | json_field failed) | $(echo "$loadgen_adapter" | json_field mean_us) | $(echo "$loadgen_adapter" | json_field p50_us) | $(echo "$loadgen_adapter" | json_field p99_us) |
+| null server | $(echo "$loadgen_null" | json_field rps) | $(echo "$loadgen_null" | json_field failed) | $(echo "$loadgen_null" | json_field mean_us) | $(echo "$loadgen_null" | json_field p50_us) | $(echo "$loadgen_null" | json_field p99_us) |
+| **ratio** | **$(ratio "$(echo "$loadgen_adapter" | json_field rps)" "$(echo "$loadgen_null" | json_field rps)")** | | | | |
+
+**Latency, one call in flight** (bench/loadgen, ${latency_time} each; h2load mean as a cross-check)
+
+| | mean us | p50 us | p99 us | h2load mean |
+|---|---|---|---|---|
+| adapter | $(echo "$lat_adapter" | json_field mean_us) | $(echo "$lat_adapter" | json_field p50_us) | $(echo "$lat_adapter" | json_field p99_us) | $h2_lat_adapter |
+| null server | $(echo "$lat_null" | json_field mean_us) | $(echo "$lat_null" | json_field p50_us) | $(echo "$lat_null" | json_field p99_us) | $h2_lat_null |
+| direct REST (nginx) | $(echo "$lat_rest" | json_field mean_us) | $(echo "$lat_rest" | json_field p50_us) | $(echo "$lat_rest" | json_field p99_us) | $h2_lat_rest |
+| **adapter / (null + REST)** | **$(ratio "$(echo "$lat_adapter" | json_field mean_us)" "$lat_sum")** (target <= 1.25) | | | |
+
+Adapter process over the throughput and latency runs: peak RSS $((peak_rss / 1024)) MiB, peak threads $peak_threads.
+
+**Wide: 2,000 calls in flight (20 connections x 100 streams), upstream answers after 200 ms, HTTP/1.1** (bench/loadgen, ${wide_time})
+
+| calls/s | failed | p50 us | p99 us | peak threads | peak RSS | upstream requests |
+|---|---|---|---|---|---|---|
+| $(echo "$wide" | json_field rps) (target >= 9,500) | $(echo "$wide" | json_field failed) | $(echo "$wide" | json_field p50_us) | $(echo "$wide" | json_field p99_us) | $wide_threads (target <= 24) | $((wide_rss / 1024)) MiB (target <= 150) | $wide_upstream |
+EOF
+)
+echo "$report"
+if [ -z "$quick" ]; then
+  awk -v report="$report" '
+    /<!-- results:start -->/ {print; print report; skip=1; next}
+    /<!-- results:end -->/ {skip=0}
+    !skip {print}' BENCHMARKS.md >"$work/BENCHMARKS.md"
+  cp "$work/BENCHMARKS.md" BENCHMARKS.md
+  log "BENCHMARKS.md updated"
+fi
