@@ -5,6 +5,7 @@
 //     callback client); a call counts as OK only if its status is OK.
 //   --mode=rest: POST to `--url` with one blocking libcurl handle per
 //     connection thread, one request in flight each; OK means HTTP 200.
+//     `--fresh_connect` opens a new connection (and TLS session) per request.
 //
 // Prints one JSON object: calls, ok, errors by code, seconds, calls per
 // second and latency (mean, p50, p90, p99, p999, max) in microseconds.
@@ -40,6 +41,8 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "measured time");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "time before measuring starts");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "deadline of each call");
 ABSL_FLAG(std::string, token, "bench-token", "x-auth-token sent with every call");
+ABSL_FLAG(std::string, ca_file, "", "CA bundle for an https URL (rest mode)");
+ABSL_FLAG(bool, fresh_connect, false, "a new connection for every request (rest mode)");
 
 namespace {
 
@@ -159,6 +162,14 @@ std::vector<Tally> RunRest(Window& window) {
       curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
       curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Discard);
       curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+      if (!absl::GetFlag(FLAGS_ca_file).empty()) {
+        curl_easy_setopt(easy, CURLOPT_CAINFO, absl::GetFlag(FLAGS_ca_file).c_str());
+      }
+      if (absl::GetFlag(FLAGS_fresh_connect)) {
+        curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+      }
       Tally& tally = tallies[c];
       while (!window.stop.load(std::memory_order_relaxed)) {
         const Clock::time_point started = Clock::now();

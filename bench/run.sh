@@ -26,76 +26,7 @@ if [ -n "$quick" ]; then
 else
   throughput_calls=300000 null_calls=1500000 rounds=3 latency_time=10s wide_time=20s
 fi
-fast_port=${BENCH_FAST_PORT:-18481}
-slow_port=${BENCH_SLOW_PORT:-18482}
-h2_port=${BENCH_H2_PORT:-18484}
-status_port=${BENCH_STATUS_PORT:-18483}
-
-work=$(mktemp -d /tmp/osm-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-log() { echo "bench: $*" >&2; }
-
-# ---- nginx -------------------------------------------------------------------
-sed -e "s|@FAST_PORT@|$fast_port|; s|@SLOW_PORT@|$slow_port|; s|@H2_PORT@|$h2_port|" \
-    -e "s|@STATUS_PORT@|$status_port|; s|@PREFIX@|$work|g" bench/nginx.conf.in >"$work/nginx.conf"
-/usr/sbin/nginx -e stderr -p "$work" -c "$work/nginx.conf"
-upstream_requests() {
-  curl -s "http://127.0.0.1:$status_port/status" | awk 'NR==3 {print $3}'
-}
-withdraw_path=/v2/servicerequest/cases/bench-case/instant-messages/msg-1/withdraw
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$status_port/status" && break; sleep 0.1; done
-
-# ---- servers -------------------------------------------------------------------
-# start_server NAME COMMAND...: starts it, waits for its "listening" line,
-# sets $server_pid and $server_port.
-start_server() {
-  local name=$1; shift
-  "$@" 2>"$work/$name.log" &
-  server_pid=$!
-  pids+=("$server_pid")
-  for _ in $(seq 100); do
-    server_port=$(grep -o '"address":"127.0.0.1:[0-9]*"' "$work/$name.log" 2>/dev/null |
-                  head -1 | grep -o '[0-9]*"$' | tr -d '"') || true
-    [ -n "$server_port" ] && return 0
-    sleep 0.1
-  done
-  log "$name did not start:"; cat "$work/$name.log" >&2; exit 1
-}
-stop_server() { kill "$1"; wait "$1" 2>/dev/null || true; }
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-threads_now() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
-# Samples the thread count of $1 every 100 ms into $2 until killed.
-sample_threads() {
-  local max=0 now
-  while now=$(threads_now "$1" 2>/dev/null); do
-    [ "$now" -gt "$max" ] && max=$now && echo "$max" >"$2"
-    sleep 0.1
-  done
-}
-hz=$(getconf CLK_TCK)
-
-# The gRPC request frame for h2load: 0, 4-byte length, WithdrawRequest
-# {case_id: "bench-case", message_id: "msg-1"}.
-printf '\x00\x00\x00\x00\x13\x0a\x0abench-case\x12\x05msg-1' >"$work/frame.bin"
-printf "{}" >"$work/empty"  # h2load cannot POST an empty file
-h2load_grpc() {  # PORT ARGS...
-  local port=$1; shift
-  h2load "$@" -d "$work/frame.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
-    -H 'x-auth-token: bench-token' "http://127.0.0.1:$port/huaweicloud.osm.v2.MessageService/Withdraw"
-}
-h2load_rps() { grep -o 'finished in [0-9.]*s, [0-9.]* req/s' | awk '{print $4}'; }
-h2load_succeeded() { grep -o '[0-9]* succeeded' | awk '{print $1}'; }
-json_field() { grep -o "\"$1\":[0-9.e+-]*" | head -1 | cut -d: -f2; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+. bench/lib.sh
 
 start_server null build/bench/null_server --listen=127.0.0.1:0
 null_pid=$server_pid null_port=$server_port
@@ -172,6 +103,25 @@ wide_rss=$(rss_peak_kib "$wide_pid")
 wide_upstream=$((after_requests - before_requests - 1))
 stop_server "$wide_pid"
 
+# ---- 4. HTTPS upstream: HTTP/1.1 and HTTP/2; what TLS costs ---------------------------
+https_rows=""
+for http2 in false true; do
+  start_server "adapter-tls-$http2" build/server/osm-adapter --listen=127.0.0.1:0 \
+    --upstream="https://127.0.0.1:$tls_port" --upstream_ca_file="$work/cert.pem" --upstream_http2=$http2
+  tls_pid=$server_pid tls_port_grpc=$server_port
+  h2load_grpc "$tls_port_grpc" -n 20000 -c 4 -m 32 >/dev/null
+  before_cpu=$(cpu_ticks "$tls_pid")
+  out=$(h2load_grpc "$tls_port_grpc" -n "$throughput_calls" -c 4 -m 32)
+  after_cpu=$(cpu_ticks "$tls_pid")
+  tls_lat=$(build/bench/loadgen --target="127.0.0.1:$tls_port_grpc" --duration="$latency_time" || true)
+  https_rows+="| HTTPS, $([ $http2 = true ] && echo "HTTP/2" || echo "HTTP/1.1") | $(echo "$out" | h2load_rps) | $(awk -v t=$((after_cpu - before_cpu)) -v n="$(echo "$out" | h2load_succeeded)" -v hz="$hz" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}') | $(echo "$tls_lat" | json_field mean_us) |"$'\n'
+  stop_server "$tls_pid"
+done
+rest_url="https://127.0.0.1:$tls_port$withdraw_path"
+rest_tls=$(build/bench/loadgen --mode=rest --url="$rest_url" --ca_file="$work/cert.pem" --duration="$latency_time" || true)
+rest_tls_fresh=$(build/bench/loadgen --mode=rest --url="$rest_url" --ca_file="$work/cert.pem" --fresh_connect --duration="$latency_time" || true)
+rest_plain_fresh=$(build/bench/loadgen --mode=rest --url="http://127.0.0.1:$fast_port$withdraw_path" --fresh_connect --duration="$latency_time" || true)
+
 # ---- report ------------------------------------------------------------------------
 lat_sum=$(awk -v a="$(echo "$lat_null" | json_field mean_us)" -v b="$(echo "$lat_rest" | json_field mean_us)" 'BEGIN {print a + b}')
 report=$(cat <<EOF
@@ -214,6 +164,18 @@ Adapter process over the throughput and latency runs: peak RSS $((peak_rss / 102
 | calls/s | failed | p50 us | p99 us | peak threads | peak RSS | upstream requests |
 |---|---|---|---|---|---|---|
 | $(echo "$wide" | json_field rps) (target >= 9,500) | $(echo "$wide" | json_field failed) | $(echo "$wide" | json_field p50_us) | $(echo "$wide" | json_field p99_us) | $wide_threads (target <= 24) | $((wide_rss / 1024)) MiB (target <= 150) | $wide_upstream |
+
+**HTTPS upstream** (nginx with a certificate made for the run, \`--upstream_ca_file\`; 128 in flight by h2load, latency by loadgen)
+
+| upstream | calls/s | adapter CPU us per call | mean latency us, 1 in flight |
+|---|---|---|---|
+| plain HTTP/1.1 (above) | $adapter_median | $cpu_median | $(echo "$lat_adapter" | json_field mean_us) |
+${https_rows}
+What TLS costs, one REST request at a time straight at nginx (bench/loadgen --mode=rest):
+mean $(echo "$lat_rest" | json_field mean_us) us plain with a kept-alive connection,
+$(echo "$rest_tls" | json_field mean_us) us over TLS with a kept-alive connection,
+$(echo "$rest_plain_fresh" | json_field mean_us) us plain with a new connection per request,
+$(echo "$rest_tls_fresh" | json_field mean_us) us over TLS with a new connection (and full handshake) per request.
 EOF
 )
 echo "$report"

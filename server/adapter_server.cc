@@ -81,6 +81,7 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const Adapte
   options.max_connections = config.max_upstream_connections;
   options.connect_timeout = config.connect_timeout;
   options.ca_file = config.upstream_ca_file;
+  options.http2 = config.upstream_http2 && options.scheme == "https";
   absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> client = CurlUpstreamClient::Create(options);
   if (!client.ok()) return client.status();
   std::unique_ptr<UpstreamClient> owned = *std::move(client);

@@ -26,6 +26,10 @@ struct AdapterConfig {
   int upstream_threads = 1;
   int max_upstream_connections = 4096;
   std::string upstream_ca_file;
+  // HTTP/2 (negotiated by ALPN) to an https:// upstream. Plain http:// is
+  // always HTTP/1.1: libcurl 7.88 fails on reused prior-knowledge h2c
+  // connections.
+  bool upstream_http2 = true;
 };
 
 // Checks and normalizes an upstream base URL: http or https, a host, no

@@ -34,8 +34,8 @@ class CurlUpstreamClient final : public UpstreamClient {
     std::string ca_file;
     // Use HTTP/2, multiplexing many transfers on each connection: over TLS
     // negotiated with ALPN (falling back to HTTP/1.1), over plain HTTP with
-    // prior knowledge (h2c, which the upstream must speak). When false,
-    // HTTP/1.1 only.
+    // prior knowledge (h2c; broken for reused connections in libcurl 7.88,
+    // so the adapter never asks for it). When false, HTTP/1.1 only.
     bool http2 = false;
   };
 

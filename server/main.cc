@@ -32,6 +32,8 @@ ABSL_FLAG(int, max_upstream_connections, 4096,
           "open connections to the upstream; further requests wait for one");
 ABSL_FLAG(std::string, upstream_ca_file, "",
           "PEM bundle of CAs trusted for the upstream (default: the system's)");
+ABSL_FLAG(bool, upstream_http2, true,
+          "HTTP/2 (by ALPN) to an https:// upstream; http:// upstreams always use HTTP/1.1");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
           "on SIGTERM/SIGINT, how long calls in flight may take to finish");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
   config.upstream_threads = absl::GetFlag(FLAGS_upstream_threads);
   config.max_upstream_connections = absl::GetFlag(FLAGS_max_upstream_connections);
   config.upstream_ca_file = absl::GetFlag(FLAGS_upstream_ca_file);
+  config.upstream_http2 = absl::GetFlag(FLAGS_upstream_http2);
   const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
 
   absl::StatusOr<std::unique_ptr<osm::AdapterServer>> server = osm::AdapterServer::Start(config);
