@@ -112,13 +112,16 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const Adapte
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+    return absl::UnavailableError(absl::StrCat("--listen: cannot listen on ", config.listen));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(
-      huaweicloud::osm::v2::MessageService::service_full_name(), true);
-  // The configured host with the port actually bound.
-  const std::size_t colon = config.listen.rfind(':');
-  server->address_ = absl::StrCat(config.listen.substr(0, colon), ":", server->port_);
+  server->SetServing(true);
+  if (absl::StartsWith(config.listen, "unix:")) {
+    server->address_ = config.listen;
+  } else {
+    // The configured host with the port actually bound.
+    const std::size_t colon = config.listen.rfind(':');
+    server->address_ = absl::StrCat(config.listen.substr(0, colon), ":", server->port_);
+  }
   return server;
 }
 
@@ -126,6 +129,12 @@ AdapterServer::~AdapterServer() { Shutdown(absl::ZeroDuration()); }
 
 std::shared_ptr<grpc::Channel> AdapterServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void AdapterServer::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);  // "" and every service
+  health->SetServingStatus(huaweicloud::osm::v2::MessageService::service_full_name(), serving);
 }
 
 void AdapterServer::Shutdown(absl::Duration grace) {

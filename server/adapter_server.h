@@ -17,7 +17,7 @@ namespace osm {
 
 // Everything the server needs to start; main() fills it from flags.
 struct AdapterConfig {
-  // gRPC listen address: HOST:PORT (port 0 picks a free one).
+  // gRPC listen address: HOST:PORT (port 0 picks a free one) or unix:PATH.
   std::string listen = "[::]:50051";
   // OSM base URL, as given; normalized by Start().
   std::string upstream = "https://osm.ap-southeast-3.myhuaweicloud.com";
@@ -51,10 +51,13 @@ class AdapterServer {
   // Shuts down if Shutdown() was not called.
   ~AdapterServer();
 
-  // The address actually bound, e.g. "127.0.0.1:40123".
+  // The address actually bound, e.g. "127.0.0.1:40123" or "unix:/run/osm.sock".
   const std::string& address() const { return address_; }
   int port() const { return port_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // What grpc.health.v1.Health answers for "" and for MessageService.
+  void SetServing(bool serving);
 
   // Stops taking calls and waits for the calls in flight, for at most
   // `grace`; calls still running then are cancelled. The upstream client is

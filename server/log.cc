@@ -79,8 +79,10 @@ void AppendJsonEscaped(std::string& out, absl::string_view text) {
   }
 }
 
-void Log(LogLevel level, absl::string_view message, std::initializer_list<LogField> fields) {
-  if (!LogEnabled(level)) return;
+namespace {
+
+template <typename Fields>
+void WriteLine(LogLevel level, absl::string_view message, const Fields& fields) {
   std::string line;
   line.reserve(128);
   absl::StrAppend(&line, "{\"time\":\"",
@@ -104,6 +106,16 @@ void Log(LogLevel level, absl::string_view message, std::initializer_list<LogFie
     data += written;
     left -= static_cast<std::size_t>(written);
   }
+}
+
+}  // namespace
+
+void Log(LogLevel level, absl::string_view message, std::initializer_list<LogField> fields) {
+  if (LogEnabled(level)) WriteLine(level, message, fields);
+}
+
+void Log(LogLevel level, absl::string_view message, const std::vector<LogField>& fields) {
+  if (LogEnabled(level)) WriteLine(level, message, fields);
 }
 
 }  // namespace osm

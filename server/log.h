@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -26,6 +27,7 @@ using LogField = std::pair<absl::string_view, absl::string_view>;
 //   {"time":"...","level":"info","msg":"...","key":"value",...}
 // Callers must never pass secrets.
 void Log(LogLevel level, absl::string_view message, std::initializer_list<LogField> fields = {});
+void Log(LogLevel level, absl::string_view message, const std::vector<LogField>& fields);
 
 // Appends `text` to `out` as the inside of a JSON string.
 void AppendJsonEscaped(std::string& out, absl::string_view text);

@@ -141,7 +141,7 @@ TEST(AdapterProcessTest, SigtermLetsCallsInFlightFinishThenExitsZero) {
     exchange.Respond(200, testing::kSuccessBody);
   });
   AdapterProcess adapter(
-      {absl::StrCat("--upstream=", upstream.base_url()), "--shutdown_grace=20s"});
+      {absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=20s"});
   ASSERT_TRUE(adapter.started()) << adapter.Output();
   auto stub = StubFor(adapter);
 
