@@ -12,7 +12,7 @@ endif()
 function(osm_target_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-    -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+    -Wcast-align -Wunused -Woverloaded-virtual
     -Wimplicit-fallthrough -Wformat=2)
   if(OSM_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)

@@ -6,9 +6,9 @@ set -euo pipefail
 
 build=(cmake make g++ pkg-config
        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-       libabsl-dev libcurl4-openssl-dev golang-github-gogo-googleapis-dev
-       libgoogle-perftools-dev)
-test=(libgtest-dev libgmock-dev)
+       libabsl-dev libcurl4-openssl-dev libssl-dev golang-github-gogo-googleapis-dev
+       libgoogle-perftools-dev libmicrohttpd-dev)
+test=(libgtest-dev libgmock-dev python3 python3-yaml)
 demo=(nginx)
 bench=(nginx libnginx-mod-http-echo nghttp2-client libbenchmark-dev openssl curl)
 sanitizers=(clang libclang-rt-14-dev)

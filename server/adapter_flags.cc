@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -12,6 +13,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "credentials.h"
+#include "listener_security.h"
 
 // Every flag here also has an environment-variable twin, OSM_ADAPTER_<NAME>
 // (see ApplyEnvironmentToFlags).
@@ -36,6 +40,24 @@ ABSL_FLAG(absl::Duration, shutdown_delay, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
           "on SIGTERM/SIGINT, how long the calls in flight may take to finish");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, metrics_listen, "[::]:9464",
+          "Prometheus metrics at http://HOST:PORT/metrics (numeric host; port 0 picks a free "
+          "one); empty: no metrics endpoint");
+ABSL_FLAG(std::string, access_log, "stderr",
+          "one JSON line per call: stderr, off, or a file path (appended to)");
+ABSL_FLAG(std::string, credentials_file, "",
+          "sign upstream requests (SDK-HMAC-SHA256) with the access key in this JSON file, "
+          "{\"ak\",\"sk\"[,\"security_token\",\"domain_id\",\"expires_at\"]}, re-read "
+          "when it changes; default: the HUAWEICLOUD_SDK_* variables, and without them callers' "
+          "x-auth-token is passed through");
+ABSL_FLAG(bool, trust_network_callers, false,
+          "when signing: the network in front (a mesh) authorizes callers, so a listener that "
+          "is neither loopback/unix nor mutual TLS is allowed");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "serve gRPC over TLS with this PEM certificate chain (with --tls_key_file)");
+ABSL_FLAG(std::string, tls_key_file, "", "the unencrypted PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "require client certificates issued by these PEM CAs (mutual TLS)");
 
 namespace osm {
 namespace {
@@ -55,6 +77,93 @@ bool IsSecretFlag(absl::string_view name) {
 absl::Status Invalid(absl::string_view flag, absl::string_view problem) {
   return absl::InvalidArgumentError(
       absl::StrCat("--", flag, " (", EnvironmentName(flag), "): ", problem));
+}
+
+const char* GetEnv(const char* name) { return std::getenv(name); }
+
+// Which credentials sign upstream requests, by source, never by value.
+std::string UpstreamAuthDescription() {
+  const std::string file = absl::GetFlag(FLAGS_credentials_file);
+  if (!file.empty()) return absl::StrCat("signed: file ", file);
+  if (AnyCredentialVariableSet(&GetEnv)) return "signed: environment";
+  return "pass-through";
+}
+
+// Which HUAWEICLOUD_SDK_* variables are set: names only.
+std::string CredentialVariablesState() {
+  std::string state;
+  for (absl::string_view name : {kAccessKeyVariable, kSecretKeyVariable, kSecurityTokenVariable,
+                                 kDomainIdVariable}) {
+    const char* value = GetEnv(std::string(name).c_str());
+    absl::StrAppend(&state, state.empty() ? "" : ", ", name,
+                    value != nullptr && value[0] != '\0' ? " set" : " unset");
+  }
+  return state;
+}
+
+// The access key the flags and the environment give, if any.
+absl::Status ConfigureCredentials(AdapterConfig& config) {
+  const std::string file = absl::GetFlag(FLAGS_credentials_file);
+  if (!file.empty()) {
+    if (AnyCredentialVariableSet(&GetEnv)) {
+      return Invalid("credentials_file",
+                     "HUAWEICLOUD_SDK_* credentials are set in the environment too: use one "
+                     "source");
+    }
+    absl::StatusOr<std::unique_ptr<FileCredentialsProvider>> provider =
+        FileCredentialsProvider::Create(file, FileCredentialsProvider::Options());
+    if (!provider.ok()) return Invalid("credentials_file", provider.status().message());
+    if (const absl::Time expires_at = (*provider)->ExpiresAt(); expires_at <= absl::Now()) {
+      return Invalid("credentials_file",
+                     absl::StrCat(file, ": the credentials expired at ",
+                                  absl::FormatTime(absl::RFC3339_sec, expires_at,
+                                                   absl::UTCTimeZone())));
+    }
+    config.credentials = *std::move(provider);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<AkSkCredentials> from_environment = CredentialsFromEnvironment(&GetEnv);
+  if (from_environment.ok()) {
+    config.credentials =
+        std::make_shared<StaticCredentialsProvider>(*std::move(from_environment), "environment");
+  } else if (!absl::IsNotFound(from_environment.status())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("environment: ", from_environment.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+// Listener TLS, and whether a signing adapter is exposed.
+absl::Status ConfigureListenerSecurity(AdapterConfig& config) {
+  config.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  config.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  config.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  if (!config.tls.cert_file.empty() && config.tls.key_file.empty()) {
+    return Invalid("tls_key_file", "is required with --tls_cert_file");
+  }
+  if (config.tls.cert_file.empty() && !config.tls.key_file.empty()) {
+    return Invalid("tls_cert_file", "is required with --tls_key_file");
+  }
+  if (!config.tls.client_ca_file.empty() && config.tls.cert_file.empty()) {
+    return Invalid("tls_client_ca_file",
+                   "needs --tls_cert_file and --tls_key_file: client certificates are only "
+                   "asked for over TLS");
+  }
+  if (absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> checked =
+          ListenerCredentials(config.tls);
+      !checked.ok()) {
+    return checked.status();
+  }
+  config.trust_network_callers = absl::GetFlag(FLAGS_trust_network_callers);
+  if (config.credentials != nullptr) {
+    if (absl::Status exposed =
+            CheckSigningListener(config.listen, !config.tls.client_ca_file.empty(),
+                                 config.trust_network_callers);
+        !exposed.ok()) {
+      return Invalid("listen", exposed.message());
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -82,7 +191,12 @@ void ConfigureUsage() {
       "Serves huaweicloud.osm.v2.MessageService over gRPC and forwards each call to OSM.\n"
       "Usage: osm-adapter [--listen=HOST:PORT] [--upstream=URL] [flags]\n"
       "Every flag can also be set by an environment variable, ",
-      kEnvironmentPrefix, "<FLAG IN UPPER CASE> (e.g. OSM_ADAPTER_LISTEN); flags win."));
+      kEnvironmentPrefix,
+      "<FLAG IN UPPER CASE> (e.g. OSM_ADAPTER_LISTEN); flags win.\n"
+      "Upstream authentication: callers' x-auth-token is passed through, unless the adapter "
+      "has an access key (--credentials_file, or the environment variables HUAWEICLOUD_SDK_AK, "
+      "_SK, _SECURITY_TOKEN, _DOMAIN_ID; in this environment: ",
+      CredentialVariablesState(), "): then it signs every request itself."));
   absl::FlagsUsageConfig config;
   config.contains_help_flags = [](absl::string_view file) {
     return absl::EndsWith(file, "adapter_flags.cc");
@@ -125,6 +239,13 @@ absl::StatusOr<ProcessConfig> ConfigFromFlags() {
   }
   config.upstream_http2 = absl::GetFlag(FLAGS_upstream_http2);
 
+  if (absl::Status status = ConfigureCredentials(config); !status.ok()) return status;
+  if (absl::Status status = ConfigureListenerSecurity(config); !status.ok()) return status;
+
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.access_log = absl::GetFlag(FLAGS_access_log);
+  if (config.access_log.empty()) return Invalid("access_log", "must be stderr, off or a path");
+
   process.shutdown_delay = absl::GetFlag(FLAGS_shutdown_delay);
   if (process.shutdown_delay < absl::ZeroDuration()) {
     return Invalid("shutdown_delay", "must not be negative");
@@ -148,6 +269,7 @@ std::vector<std::pair<std::string, std::string>> EffectiveFlags() {
     if (IsSecretFlag(name)) value = value.empty() ? "unset" : "set";
     flags.emplace_back(std::string(name), std::move(value));
   }
+  flags.emplace_back("upstream_auth", UpstreamAuthDescription());
   std::sort(flags.begin(), flags.end());
   return flags;
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "curl_upstream_client.h"
+#include "listener_security.h"
 
 namespace osm {
 namespace {
@@ -73,42 +74,70 @@ absl::StatusOr<std::string> NormalizeUpstreamUrl(absl::string_view url) {
 }
 
 absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const AdapterConfig& config) {
-  absl::StatusOr<std::string> base_url = NormalizeUpstreamUrl(config.upstream);
-  if (!base_url.ok()) return base_url.status();
-  CurlUpstreamClient::Options options;
-  options.scheme = absl::StartsWith(*base_url, "https://") ? "https" : "http";
-  options.loop_threads = config.upstream_threads;
-  options.max_connections = config.max_upstream_connections;
-  options.connect_timeout = config.connect_timeout;
-  options.ca_file = config.upstream_ca_file;
-  options.http2 = config.upstream_http2 && options.scheme == "https";
-  absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> client = CurlUpstreamClient::Create(options);
-  if (!client.ok()) return client.status();
-  std::unique_ptr<UpstreamClient> owned = *std::move(client);
-  UpstreamClient* raw = owned.get();
-  absl::StatusOr<std::unique_ptr<AdapterServer>> server = Start(config, raw);
-  if (server.ok()) (*server)->owned_upstream_ = std::move(owned);
-  return server;
+  return StartWith(config, nullptr);
 }
 
 absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const AdapterConfig& config,
                                                                     UpstreamClient* upstream) {
+  return StartWith(config, upstream);
+}
+
+absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(
+    const AdapterConfig& config, UpstreamClient* upstream) {
   absl::StatusOr<std::string> base_url = NormalizeUpstreamUrl(config.upstream);
   if (!base_url.ok()) return base_url.status();
   if (config.max_upstream_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("max_upstream_timeout must be positive");
   }
+  if (config.credentials != nullptr) {
+    if (absl::Status exposed =
+            CheckSigningListener(config.listen, !config.tls.client_ca_file.empty(),
+                                 config.trust_network_callers);
+        !exposed.ok()) {
+      return exposed;
+    }
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> listener_credentials =
+      ListenerCredentials(config.tls);
+  if (!listener_credentials.ok()) return listener_credentials.status();
 
   std::unique_ptr<AdapterServer> server(new AdapterServer());
+  server->metrics_ = std::make_unique<AdapterMetrics>(&server->metrics_registry_);
+  RegisterProcessMetrics(&server->metrics_registry_);
+  if (config.access_log != "off") {
+    absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(config.access_log);
+    if (!log.ok()) return log.status();
+    server->access_log_ = *std::move(log);
+  }
+
+  if (upstream == nullptr) {
+    CurlUpstreamClient::Options options;
+    options.scheme = absl::StartsWith(*base_url, "https://") ? "https" : "http";
+    options.loop_threads = config.upstream_threads;
+    options.max_connections = config.max_upstream_connections;
+    options.connect_timeout = config.connect_timeout;
+    options.ca_file = config.upstream_ca_file;
+    options.http2 = config.upstream_http2 && options.scheme == "https";
+    options.connections_gauge = server->metrics_->upstream_connections();
+    absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> client =
+        CurlUpstreamClient::Create(options);
+    if (!client.ok()) return client.status();
+    server->owned_upstream_ = *std::move(client);
+    upstream = server->owned_upstream_.get();
+  }
+
   WithdrawService::Options service_options;
   service_options.upstream_base_url = *base_url;
   service_options.max_upstream_timeout = config.max_upstream_timeout;
+  service_options.metrics = server->metrics_.get();
+  service_options.access_log = server->access_log_.get();
+  service_options.credentials = config.credentials;
   server->service_ = std::make_unique<WithdrawService>(upstream, std::move(service_options));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(config.listen, *listener_credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
@@ -122,7 +151,18 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const Adapte
     const std::size_t colon = config.listen.rfind(':');
     server->address_ = absl::StrCat(config.listen.substr(0, colon), ":", server->port_);
   }
+
+  if (!config.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> metrics_server =
+        MetricsHttpServer::Start(config.metrics_listen, &server->metrics_registry_);
+    if (!metrics_server.ok()) return metrics_server.status();
+    server->metrics_server_ = *std::move(metrics_server);
+  }
   return server;
+}
+
+int AdapterServer::metrics_port() const {
+  return metrics_server_ != nullptr ? metrics_server_->port() : 0;
 }
 
 AdapterServer::~AdapterServer() { Shutdown(absl::ZeroDuration()); }
@@ -140,10 +180,15 @@ void AdapterServer::SetServing(bool serving) {
 void AdapterServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  server_->Wait();
+  metrics_server_.reset();
+  if (server_ != nullptr) {  // null when Start() failed half-way
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
   // No call can start a transfer any more.
   owned_upstream_.reset();
+  // Every call has been logged: write the rest out.
+  access_log_.reset();
 }
 
 }  // namespace osm

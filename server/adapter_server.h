@@ -10,6 +10,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "access_log.h"
+#include "adapter_metrics.h"
+#include "credentials.h"
+#include "listener_security.h"
+#include "metrics.h"
+#include "metrics_http_server.h"
 #include "upstream_client.h"
 #include "withdraw_service.h"
 
@@ -30,6 +36,18 @@ struct AdapterConfig {
   // always HTTP/1.1: libcurl 7.88 fails on reused prior-knowledge h2c
   // connections.
   bool upstream_http2 = true;
+  // Prometheus metrics on HOST:PORT at /metrics; empty: none.
+  std::string metrics_listen;
+  // The access log: "stderr", "off" or a file path.
+  std::string access_log = "stderr";
+  // gRPC over TLS, and mutual TLS (see listener_security.h).
+  ListenerTlsFiles tls;
+  // Signs every upstream request with the adapter's access key. Null:
+  // callers send their own token, which is passed through.
+  std::shared_ptr<CredentialsProvider> credentials;
+  // With `credentials`: the network in front authorizes callers, so the
+  // listener may be neither local-only nor mutual TLS.
+  bool trust_network_callers = false;
 };
 
 // Checks and normalizes an upstream base URL: http or https, a host, no
@@ -54,6 +72,8 @@ class AdapterServer {
   // The address actually bound, e.g. "127.0.0.1:40123" or "unix:/run/osm.sock".
   const std::string& address() const { return address_; }
   int port() const { return port_; }
+  // The metrics port actually bound (0 when metrics are off).
+  int metrics_port() const;
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
   // What grpc.health.v1.Health answers for "" and for MessageService.
@@ -66,10 +86,17 @@ class AdapterServer {
 
  private:
   AdapterServer() = default;
+  static absl::StatusOr<std::unique_ptr<AdapterServer>> StartWith(const AdapterConfig& config,
+                                                                  UpstreamClient* upstream);
 
+  // Declared before what uses them, so that they are destroyed after.
+  MetricsRegistry metrics_registry_;
+  std::unique_ptr<AdapterMetrics> metrics_;
+  std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<UpstreamClient> owned_upstream_;
   std::unique_ptr<WithdrawService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsHttpServer> metrics_server_;
   std::string address_;
   int port_ = 0;
   bool shut_down_ = false;

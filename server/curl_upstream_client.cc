@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -109,6 +110,49 @@ absl::Status TransportError(CURLcode code, const Transfer& transfer, long timeou
 
 }  // namespace
 
+// TLS sessions shared by the easy handles of every loop. Each loop's multi
+// handle keeps its own connections; with this, a new connection (another
+// loop's, or one after the upstream closed the last) resumes an earlier TLS
+// session instead of making a full handshake.
+class TlsSessionShare {
+ public:
+  static absl::StatusOr<std::shared_ptr<TlsSessionShare>> Create() {
+    std::shared_ptr<TlsSessionShare> share(new TlsSessionShare());
+    share->share_ = curl_share_init();
+    if (share->share_ == nullptr) return absl::InternalError("curl_share_init failed");
+    if (curl_share_setopt(share->share_, CURLSHOPT_LOCKFUNC, &TlsSessionShare::Lock) != CURLSHE_OK ||
+        curl_share_setopt(share->share_, CURLSHOPT_UNLOCKFUNC, &TlsSessionShare::Unlock) !=
+            CURLSHE_OK ||
+        curl_share_setopt(share->share_, CURLSHOPT_USERDATA, share.get()) != CURLSHE_OK ||
+        curl_share_setopt(share->share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+            CURLSHE_OK) {
+      return absl::InternalError("cannot share TLS sessions (curl_share_setopt)");
+    }
+    return share;
+  }
+  ~TlsSessionShare() {
+    if (share_ != nullptr) curl_share_cleanup(share_);
+  }
+  TlsSessionShare(const TlsSessionShare&) = delete;
+  TlsSessionShare& operator=(const TlsSessionShare&) = delete;
+
+  CURLSH* get() const { return share_; }
+
+ private:
+  TlsSessionShare() = default;
+
+  // curl brackets every use of shared data with these, from any loop thread.
+  static void Lock(CURL* /*easy*/, curl_lock_data data, curl_lock_access /*access*/, void* self) {
+    static_cast<TlsSessionShare*>(self)->mutexes_[data].lock();
+  }
+  static void Unlock(CURL* /*easy*/, curl_lock_data data, void* self) {
+    static_cast<TlsSessionShare*>(self)->mutexes_[data].unlock();
+  }
+
+  CURLSH* share_ = nullptr;
+  std::mutex mutexes_[CURL_LOCK_DATA_LAST];
+};
+
 // One event loop: a multi handle, the epoll set its sockets live in, and the
 // thread that waits on it.
 //
@@ -119,8 +163,10 @@ absl::Status TransportError(CURLcode code, const Transfer& transfer, long timeou
 // which is then awake anyway. Callbacks always run after `mu_` is released.
 class CurlLoop {
  public:
+  // `tls_sessions` may be null.
   static absl::StatusOr<std::unique_ptr<CurlLoop>> Create(
-      const CurlUpstreamClient::Options& options, int max_connections);
+      const CurlUpstreamClient::Options& options, int max_connections,
+      std::shared_ptr<TlsSessionShare> tls_sessions);
   ~CurlLoop();
 
   // Runs `command` now if the loop is free, else queues it. Thread-safe.
@@ -136,8 +182,11 @@ class CurlLoop {
     absl::StatusOr<HttpResponse> outcome;
   };
 
-  CurlLoop(const CurlUpstreamClient::Options& options, int max_connections)
-      : options_(options), max_connections_(max_connections) {}
+  CurlLoop(const CurlUpstreamClient::Options& options, int max_connections,
+           std::shared_ptr<TlsSessionShare> tls_sessions)
+      : options_(options),
+        max_connections_(max_connections),
+        tls_sessions_(std::move(tls_sessions)) {}
   absl::Status Init();
   void Run();
   // Everything below runs with `mu_` held.
@@ -162,10 +211,13 @@ class CurlLoop {
 
   static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* loop, void* socket_data);
   static int OnTimer(CURLM* multi, long timeout_ms, void* loop);
+  static curl_socket_t OnOpenSocket(void* loop, curlsocktype purpose, curl_sockaddr* address);
   static int OnCloseSocket(void* loop, curl_socket_t fd);
 
   const CurlUpstreamClient::Options options_;
   const int max_connections_;
+  // Released after the destructor has cleaned up every easy handle.
+  const std::shared_ptr<TlsSessionShare> tls_sessions_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   int timer_fd_ = -1;
@@ -207,8 +259,10 @@ class CurlLoop {
 };
 
 absl::StatusOr<std::unique_ptr<CurlLoop>> CurlLoop::Create(
-    const CurlUpstreamClient::Options& options, int max_connections) {
-  std::unique_ptr<CurlLoop> loop(new CurlLoop(options, max_connections));
+    const CurlUpstreamClient::Options& options, int max_connections,
+    std::shared_ptr<TlsSessionShare> tls_sessions) {
+  std::unique_ptr<CurlLoop> loop(
+      new CurlLoop(options, max_connections, std::move(tls_sessions)));
   if (absl::Status status = loop->Init(); !status.ok()) return status;
   loop->thread_ = std::thread([raw = loop.get()] { raw->Run(); });
   return loop;
@@ -423,10 +477,13 @@ CURL* CurlLoop::TakeEasyHandle() {
                    static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &CurlLoop::OnOpenSocket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlLoop::OnCloseSocket);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (tls_sessions_ != nullptr) curl_easy_setopt(easy, CURLOPT_SHARE, tls_sessions_->get());
   if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
   if (options_.http2) {
     curl_easy_setopt(
@@ -583,8 +640,20 @@ int CurlLoop::OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* loop_pt
   return 0;
 }
 
+curl_socket_t CurlLoop::OnOpenSocket(void* loop_ptr, curlsocktype /*purpose*/,
+                                     curl_sockaddr* address) {
+  auto* loop = static_cast<CurlLoop*>(loop_ptr);
+  const curl_socket_t fd =
+      socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd != CURL_SOCKET_BAD && loop->options_.connections_gauge != nullptr) {
+    loop->options_.connections_gauge->Add(1);
+  }
+  return fd;
+}
+
 int CurlLoop::OnCloseSocket(void* loop_ptr, curl_socket_t fd) {
   auto* loop = static_cast<CurlLoop*>(loop_ptr);
+  if (loop->options_.connections_gauge != nullptr) loop->options_.connections_gauge->Add(-1);
   loop->mu_.AssertHeld();
   // Closing removes it from the epoll set; forget it before the number is
   // reused.
@@ -615,12 +684,18 @@ absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> CurlUpstreamClient::Create(
     return absl::InvalidArgumentError(
         "max_connections must be at least the number of loop threads");
   }
+  std::shared_ptr<TlsSessionShare> tls_sessions;
+  if (options.scheme == "https") {
+    absl::StatusOr<std::shared_ptr<TlsSessionShare>> share = TlsSessionShare::Create();
+    if (!share.ok()) return share.status();
+    tls_sessions = *std::move(share);
+  }
   std::vector<std::unique_ptr<CurlLoop>> loops;
   for (int i = 0; i < options.loop_threads; ++i) {
     // Each loop gets its share of the connection limit.
     const int share = options.max_connections / options.loop_threads +
                       (i < options.max_connections % options.loop_threads ? 1 : 0);
-    absl::StatusOr<std::unique_ptr<CurlLoop>> loop = CurlLoop::Create(options, share);
+    absl::StatusOr<std::unique_ptr<CurlLoop>> loop = CurlLoop::Create(options, share, tls_sessions);
     if (!loop.ok()) return loop.status();
     loops.push_back(*std::move(loop));
   }

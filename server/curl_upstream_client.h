@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "metrics.h"
 #include "upstream_client.h"
 
 namespace osm {
@@ -37,6 +38,8 @@ class CurlUpstreamClient final : public UpstreamClient {
     // prior knowledge (h2c; broken for reused connections in libcurl 7.88,
     // so the adapter never asks for it). When false, HTTP/1.1 only.
     bool http2 = false;
+    // Optional: counts the connections open to the upstream.
+    Gauge* connections_gauge = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> Create(const Options& options);

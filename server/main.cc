@@ -75,7 +75,9 @@ int main(int argc, char** argv) {
   if (!server.ok()) return Fail(server.status().message());
   {
     const std::vector<std::pair<std::string, std::string>> flags = osm::EffectiveFlags();
+    const std::string metrics_port = absl::StrCat((*server)->metrics_port());
     std::vector<osm::LogField> fields = {{"address", (*server)->address()},
+                                         {"metrics_port", metrics_port},
                                          {"version", OSM_ADAPTER_VERSION}};
     for (const auto& [name, value] : flags) fields.emplace_back(name, value);
     osm::Log(osm::LogLevel::kInfo, "listening", fields);

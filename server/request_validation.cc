@@ -11,14 +11,6 @@ namespace {
 
 using google::rpc::BadRequest;
 
-bool HasControlCharacter(absl::string_view value) {
-  for (char c : value) {
-    const auto byte = static_cast<std::uint8_t>(c);
-    if (byte < 0x20 || byte == 0x7F) return true;
-  }
-  return false;
-}
-
 void AddViolation(BadRequest& bad_request, absl::string_view field, std::string description) {
   BadRequest::FieldViolation* violation = bad_request.add_field_violations();
   violation->set_field(std::string(field));
@@ -50,6 +42,14 @@ void CheckHeaderValue(BadRequest& bad_request, absl::string_view field, absl::st
 }
 
 }  // namespace
+
+bool HasControlCharacter(absl::string_view value) {
+  for (char c : value) {
+    const auto byte = static_cast<std::uint8_t>(c);
+    if (byte < 0x20 || byte == 0x7F) return true;
+  }
+  return false;
+}
 
 grpc::Status ValidateWithdrawRequest(const huaweicloud::osm::v2::WithdrawRequest& request,
                                      const std::vector<absl::string_view>& tokens,

@@ -21,6 +21,9 @@ inline constexpr std::size_t kMaxTimeZoneBytes = 32;
 // The gRPC metadata key that carries the caller's IAM token.
 inline constexpr absl::string_view kAuthTokenMetadataKey = "x-auth-token";
 
+// True if `value` has a byte below 0x20 or 0x7F: never in a header value.
+bool HasControlCharacter(absl::string_view value);
+
 // Checks a Withdraw call before anything is sent upstream. `tokens` are the
 // values of every `x-auth-token` metadata entry the caller sent.
 //

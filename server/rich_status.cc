@@ -20,6 +20,18 @@ grpc::Status MakeRichStatus(grpc::StatusCode code, absl::string_view message,
   return grpc::Status(code, std::move(bounded), status.SerializeAsString());
 }
 
+std::string ErrorInfoReason(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    return "";
+  }
+  for (const google::protobuf::Any& detail : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (detail.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+
 namespace {
 
 // Length of the valid UTF-8 sequence at the start of `s`, or 0 if invalid.

@@ -26,6 +26,9 @@ grpc::Status MakeRichStatus(
     grpc::StatusCode code, absl::string_view message, const google::rpc::ErrorInfo& error_info,
     std::initializer_list<const google::protobuf::Message*> more_details = {});
 
+// The reason of the ErrorInfo that `status` carries, or "".
+std::string ErrorInfoReason(const grpc::Status& status);
+
 // Makes untrusted text safe to put in a status message or a log: control
 // characters (C0, DEL and C1) become spaces, invalid UTF-8 becomes U+FFFD, and the result is
 // cut at a character boundary to at most `max_bytes` bytes ("..." marks a cut).

@@ -1,11 +1,18 @@
 #ifndef OSM_SERVER_WITHDRAW_SERVICE_H_
 #define OSM_SERVER_WITHDRAW_SERVICE_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/time/time.h"
+#include "credentials.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "upstream_client.h"
+
+namespace osm {
+class AccessLog;
+class AdapterMetrics;
+}  // namespace osm
 
 namespace osm {
 
@@ -20,6 +27,13 @@ class WithdrawService final : public huaweicloud::osm::v2::MessageService::Callb
     std::string upstream_base_url;
     // Upper bound on one upstream call, whatever the caller's deadline.
     absl::Duration max_upstream_timeout = absl::Seconds(30);
+    // Optional; each must outlive the service.
+    AdapterMetrics* metrics = nullptr;
+    AccessLog* access_log = nullptr;
+    // Signs every upstream request with the adapter's access key; callers'
+    // x-auth-token metadata is then ignored, never forwarded. Null: the
+    // caller's token is required and passed through as X-Auth-Token.
+    std::shared_ptr<CredentialsProvider> credentials;
   };
 
   // `upstream` must outlive the service.

@@ -59,6 +59,7 @@ class WithdrawTest : public ::testing::Test {
     config.listen = "127.0.0.1:0";
     config.upstream = upstream_url;
     config.max_upstream_timeout = max_upstream_timeout;
+    config.access_log = "off";
     absl::StatusOr<std::unique_ptr<AdapterServer>> server = AdapterServer::Start(config);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

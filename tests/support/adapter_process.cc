@@ -18,12 +18,15 @@ extern char** environ;
 
 namespace osm::testing {
 
-AdapterProcess::AdapterProcess(std::vector<std::string> args) {
+AdapterProcess::AdapterProcess(std::vector<std::string> args,
+                               std::vector<std::string> environment) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
   std::vector<std::string> argv_storage;
   argv_storage.push_back(OSM_ADAPTER_BINARY);
   argv_storage.push_back("--listen=127.0.0.1:0");
+  // Tests run in parallel: never the default metrics port.
+  argv_storage.push_back("--metrics_listen=127.0.0.1:0");
   for (std::string& arg : args) argv_storage.push_back(std::move(arg));
   std::vector<char*> argv;
   for (std::string& arg : argv_storage) argv.push_back(arg.data());
@@ -32,7 +35,11 @@ AdapterProcess::AdapterProcess(std::vector<std::string> args) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-  const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+  std::vector<char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) envp.push_back(*entry);
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   if (spawned != 0) {
@@ -54,6 +61,13 @@ AdapterProcess::AdapterProcess(std::vector<std::string> args) {
   const std::size_t start = at + marker.size();
   const std::size_t end = output_.find('"', start);
   if (!absl::SimpleAtoi(output_.substr(start, end - start), &port_)) port_ = 0;
+  const std::string metrics_marker = "\"metrics_port\":\"";
+  if (const std::size_t m = output_.find(metrics_marker); m != std::string::npos) {
+    const std::size_t from = m + metrics_marker.size();
+    if (!absl::SimpleAtoi(output_.substr(from, output_.find('"', from) - from), &metrics_port_)) {
+      metrics_port_ = 0;
+    }
+  }
 }
 
 AdapterProcess::~AdapterProcess() {
@@ -101,6 +115,14 @@ int AdapterProcess::ThreadCount() const {
     }
   }
   return -1;
+}
+
+bool AdapterProcess::WaitForOutput(const std::string& text, absl::Duration timeout) {
+  MutexLock lock(&mu_);
+  return changed_.WaitUntil(&mu_, absl::ToChronoTime(absl::Now() + timeout), [&] {
+    mu_.AssertHeld();
+    return absl::StrContains(output_, text);
+  });
 }
 
 std::string AdapterProcess::Output() const {

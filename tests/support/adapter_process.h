@@ -13,17 +13,22 @@
 
 namespace osm::testing {
 
-// The osm-adapter binary, started with `args` and --listen=127.0.0.1:0. Its
+// The osm-adapter binary, started with `args`, --listen=127.0.0.1:0 and
+// --metrics_listen=127.0.0.1:0 (`args` may override them). Its
 // stderr is collected; the constructor returns once it logged "listening".
 class AdapterProcess {
  public:
-  explicit AdapterProcess(std::vector<std::string> args);
+  // `environment`: extra NAME=VALUE entries on top of this process's own.
+  explicit AdapterProcess(std::vector<std::string> args,
+                          std::vector<std::string> environment = {});
   // Kills the process if it still runs.
   ~AdapterProcess();
 
   bool started() const { return port_ != 0; }
   pid_t pid() const { return pid_; }
   int port() const { return port_; }
+  // The Prometheus endpoint's port (the process listens on 127.0.0.1:0).
+  int metrics_port() const { return metrics_port_; }
   std::string target() const;
 
   // Sends `signal` to the process.
@@ -32,6 +37,8 @@ class AdapterProcess {
   std::optional<int> WaitForExit(absl::Duration timeout);
   // The "Threads:" line of /proc/<pid>/status.
   int ThreadCount() const;
+  // Waits until the process has written `text` to stderr; false on time-out.
+  bool WaitForOutput(const std::string& text, absl::Duration timeout);
   // Everything the process wrote to stderr so far.
   std::string Output() const;
 
@@ -40,6 +47,7 @@ class AdapterProcess {
 
   pid_t pid_ = -1;
   int port_ = 0;
+  int metrics_port_ = 0;
   bool exited_ = false;
   std::thread reader_;
   mutable Mutex mu_;

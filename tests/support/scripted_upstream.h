@@ -13,6 +13,10 @@
 #include "absl/time/time.h"
 #include "mutex.h"
 
+// OpenSSL's types, without its headers.
+struct ssl_st;
+struct ssl_ctx_st;
+
 namespace osm::testing {
 
 // One HTTP/1.1 request as it arrived on the wire.
@@ -48,10 +52,18 @@ class UpstreamExchange {
 
  private:
   friend class ScriptedUpstream;
-  UpstreamExchange(int fd, RecordedRequest request) : fd_(fd), request_(std::move(request)) {}
+  UpstreamExchange(int fd, ssl_st* tls, RecordedRequest request)
+      : fd_(fd), tls_(tls), request_(std::move(request)) {}
   int fd_;
+  ssl_st* tls_;  // null in the clear
   RecordedRequest request_;
   bool closed_ = false;
+};
+
+// What a ScriptedUpstream serves HTTPS with.
+struct UpstreamTls {
+  std::string cert_pem;  // the server's certificate (chain), PEM
+  std::string key_pem;   // its private key, PEM
 };
 
 // A real HTTP/1.1 server on 127.0.0.1 and a free port, for tests: it records
@@ -64,6 +76,9 @@ class ScriptedUpstream {
   // The default handler answers 200 {"error_code":"","error_msg":""} with
   // X-Request-Id: req-<n>.
   ScriptedUpstream();
+  // The same over TLS (any version OpenSSL offers, no ALPN: HTTP/1.1), with
+  // session resumption. base_url() is then https://127.0.0.1:<port>.
+  explicit ScriptedUpstream(const UpstreamTls& tls);
   // Closes every connection and joins every thread.
   ~ScriptedUpstream();
 
@@ -77,16 +92,26 @@ class ScriptedUpstream {
   int connections_accepted() const;
   // Connections the client closed while a handler waited in WaitForPeerClose.
   int peer_closes_seen() const;
+  // TLS mode: handshakes completed, those that resumed an earlier session,
+  // and those that failed (the client did not trust the certificate, or
+  // closed the connection during the handshake).
+  int tls_handshakes() const;
+  int tls_resumed_handshakes() const;
+  int tls_failed_handshakes() const;
+  // Waits until at least `n` handshakes failed; false on time-out.
+  bool WaitForFailedHandshakes(int n, absl::Duration timeout = absl::Seconds(10));
 
   // Wait until at least `n` requests (peer closes) were seen; false on time-out.
   bool WaitForRequests(int n, absl::Duration timeout = absl::Seconds(10));
   bool WaitForPeerCloses(int n, absl::Duration timeout = absl::Seconds(10));
 
  private:
+  void Listen();
   void AcceptLoop();
   void ServeConnection(int fd);
   void NotePeerClose();
 
+  ssl_ctx_st* tls_ = nullptr;  // null in the clear
   int listen_fd_ = -1;
   int port_ = 0;
   std::thread accept_thread_;
@@ -100,6 +125,9 @@ class ScriptedUpstream {
   std::vector<std::thread> connection_threads_ ABSL_GUARDED_BY(mu_);
   int connections_accepted_ ABSL_GUARDED_BY(mu_) = 0;
   int peer_closes_ ABSL_GUARDED_BY(mu_) = 0;
+  int tls_handshakes_ ABSL_GUARDED_BY(mu_) = 0;
+  int tls_resumed_ ABSL_GUARDED_BY(mu_) = 0;
+  int tls_failed_ ABSL_GUARDED_BY(mu_) = 0;
 
   friend class UpstreamExchange;
 };

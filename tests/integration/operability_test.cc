@@ -1,0 +1,394 @@
+// What an operator relies on: health, reflection, drain on SIGTERM, Unix
+// sockets, metrics, the access log, environment configuration, --help.
+// These run the real osm-adapter binary.
+
+#include <curl/curl.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "health_probe.h"
+#include "huaweicloud/osm/v2/message_service.grpc.pb.h"
+#include "mutex.h"
+#include "support/adapter_process.h"
+#include "support/scripted_upstream.h"
+
+namespace osm {
+namespace {
+
+using huaweicloud::osm::v2::MessageService;
+using huaweicloud::osm::v2::WithdrawRequest;
+using huaweicloud::osm::v2::WithdrawResponse;
+using testing::AdapterProcess;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ScriptedUpstream;
+using testing::UpstreamExchange;
+
+constexpr char kToken[] = "operability-secret-token-5d1e";
+
+std::shared_ptr<grpc::Channel> ChannelTo(const std::string& target) {
+  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+}
+
+grpc::Status Withdraw(MessageService::Stub& stub, const std::string& case_id,
+                      std::multimap<std::string, std::string>* trailers = nullptr) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  context.AddMetadata("x-auth-token", kToken);
+  WithdrawRequest request;
+  request.set_case_id(case_id);
+  request.set_message_id("m1");
+  WithdrawResponse response;
+  grpc::Status status = stub.Withdraw(&context, request, &response);
+  if (trailers != nullptr) {
+    for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
+      trailers->emplace(std::string(key.data(), key.size()),
+                        std::string(value.data(), value.size()));
+    }
+  }
+  return status;
+}
+
+std::size_t AppendBody(char* data, std::size_t size, std::size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+// GET http://127.0.0.1:port/path; returns {status, body}.
+std::pair<long, std::string> HttpGet(int port, const std::string& path) {
+  std::string body;
+  long status = 0;
+  CURL* easy = curl_easy_init();
+  const std::string url = absl::StrCat("http://127.0.0.1:", port, path);
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &AppendBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  if (curl_easy_perform(easy) == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(easy);
+  return {status, body};
+}
+
+// The value of the sample `series` (name with labels, exactly as rendered).
+double Sample(const std::string& exposition, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (absl::StartsWith(line, series + " ")) {
+      double value = 0;
+      if (absl::SimpleAtod(line.substr(series.size() + 1), &value)) return value;
+    }
+  }
+  return -1;
+}
+
+TEST(OperabilityTest, HealthAndReflection) {
+  ScriptedUpstream upstream;
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url())});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto channel = ChannelTo(adapter.target());
+
+  EXPECT_EQ(CheckHealth(channel, "", absl::Seconds(10)).value(), ServingStatus::kServing);
+  EXPECT_EQ(CheckHealth(channel, "huaweicloud.osm.v2.MessageService", absl::Seconds(10)).value(),
+            ServingStatus::kServing);
+  EXPECT_EQ(CheckHealth(channel, "no.such.Service", absl::Seconds(10)).status().code(),
+            absl::StatusCode::kNotFound);
+
+  absl::StatusOr<std::vector<std::string>> services =
+      ListServicesByReflection(channel, absl::Seconds(10));
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_THAT(*services, Contains("huaweicloud.osm.v2.MessageService"));
+  EXPECT_THAT(*services, Contains("grpc.health.v1.Health"));
+}
+
+// 200 calls in flight against an upstream that answers after one second;
+// SIGTERM in the middle: health turns NOT_SERVING at once, every call
+// succeeds, the process exits 0 within the drain time.
+TEST(OperabilityTest, SigtermDrainsTwoHundredCallsInFlight) {
+  ScriptedUpstream upstream;
+  Mutex mu;
+  CondVar released_cv;
+  bool released = false;
+  upstream.SetHandler([&](UpstreamExchange& exchange) {
+    {
+      MutexLock lock(&mu);
+      released_cv.WaitUntil(&mu, absl::ToChronoTime(absl::Now() + absl::Seconds(1)), [&] {
+        mu.AssertHeld();
+        return released;
+      });
+    }
+    exchange.Respond(200, testing::kSuccessBody);
+  });
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=20s",
+                          "--shutdown_delay=300ms"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto channel = ChannelTo(adapter.target());
+  auto stub = MessageService::NewStub(channel);
+
+  constexpr int kCalls = 200;
+  struct Call {
+    grpc::ClientContext context;
+    WithdrawRequest request;
+    WithdrawResponse response;
+    grpc::Status status;
+  };
+  std::vector<Call> calls(kCalls);
+  Mutex calls_mu;
+  CondVar calls_cv;
+  int done = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    Call& call = calls[static_cast<std::size_t>(i)];
+    call.context.AddMetadata("x-auth-token", kToken);
+    call.context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    call.request.set_case_id("case");
+    call.request.set_message_id(absl::StrCat("m", i));
+    stub->async()->Withdraw(&call.context, &call.request, &call.response,
+                            [&, i](grpc::Status status) {
+                              MutexLock lock(&calls_mu);
+                              calls[static_cast<std::size_t>(i)].status = std::move(status);
+                              ++done;
+                              calls_cv.NotifyAll();
+                            });
+  }
+  ASSERT_TRUE(upstream.WaitForRequests(kCalls, absl::Seconds(30)));
+  const absl::Time signalled = absl::Now();
+  adapter.Signal(SIGTERM);
+  // NOT_SERVING while the calls are still in flight.
+  absl::StatusOr<ServingStatus> health = ServingStatus::kServing;
+  while (health.ok() && *health == ServingStatus::kServing &&
+         absl::Now() - signalled < absl::Seconds(5)) {
+    health = CheckHealth(channel, "", absl::Seconds(1));
+  }
+  EXPECT_TRUE(health.ok() && *health == ServingStatus::kNotServing) << health.status();
+  {
+    MutexLock lock(&mu);
+    released = true;
+    released_cv.NotifyAll();
+  }
+  {
+    MutexLock lock(&calls_mu);
+    calls_cv.Wait(&calls_mu, [&] {
+      calls_mu.AssertHeld();
+      return done == kCalls;
+    });
+  }
+  int ok = 0;
+  for (const Call& call : calls) ok += call.status.ok() ? 1 : 0;
+  EXPECT_EQ(ok, kCalls);
+  std::optional<int> status = adapter.WaitForExit(absl::Seconds(20));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(20));
+}
+
+TEST(OperabilityTest, SecondSignalExitsAtOnce) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler(
+      [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(60)); });
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=60s"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
+  grpc::ClientContext context;
+  context.AddMetadata("x-auth-token", kToken);
+  WithdrawRequest request;
+  request.set_case_id("c");
+  request.set_message_id("m");
+  WithdrawResponse response;
+  stub->async()->Withdraw(&context, &request, &response, [](grpc::Status) {});
+  ASSERT_TRUE(upstream.WaitForRequests(1));
+  adapter.Signal(SIGTERM);
+  // Wait until the first signal was taken, then send the second.
+  ASSERT_TRUE(adapter.WaitForOutput("\"msg\":\"shutting down\"", absl::Seconds(10)));
+  const absl::Time second = absl::Now();
+  adapter.Signal(SIGINT);
+  std::optional<int> status = adapter.WaitForExit(absl::Seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_LT(absl::Now() - second, absl::Seconds(5));
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+  context.TryCancel();
+}
+
+TEST(OperabilityTest, ListensOnAUnixSocket) {
+  ScriptedUpstream upstream;
+  const std::string path = absl::StrCat(::testing::TempDir(), "/osm-adapter-", getpid(), ".sock");
+  unlink(path.c_str());
+  AdapterProcess adapter(
+      {absl::StrCat("--upstream=", upstream.base_url()), absl::StrCat("--listen=unix:", path)});
+  ASSERT_FALSE(adapter.started());  // no TCP port
+  ASSERT_THAT(adapter.Output(), HasSubstr(absl::StrCat("\"address\":\"unix:", path, "\"")));
+  auto stub = MessageService::NewStub(ChannelTo(absl::StrCat("unix:", path)));
+  EXPECT_TRUE(Withdraw(*stub, "c1").ok());
+  EXPECT_EQ(upstream.request_count(), 1);
+}
+
+TEST(OperabilityTest, MetricsCountCallsUpstreamAnswersAndConnections) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& exchange) {
+    if (absl::StrContains(exchange.request().target, "/cases/missing/")) {
+      exchange.Respond(200, R"({"error_code":"OSM.01010015","error_msg":"no case"})");
+    } else if (absl::StrContains(exchange.request().target, "/cases/odd/")) {
+      exchange.Respond(200, R"({"error_code":"XYZ.123","error_msg":"?"})");
+    } else {
+      exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "r"}});
+    }
+  });
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url())});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  ASSERT_NE(adapter.metrics_port(), 0);
+  auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Withdraw(*stub, "c1").ok());
+  EXPECT_EQ(Withdraw(*stub, "missing").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Withdraw(*stub, "odd").error_code(), grpc::StatusCode::UNKNOWN);
+  EXPECT_EQ(Withdraw(*stub, "..").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  auto [status, text] = HttpGet(adapter.metrics_port(), "/metrics");
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(Sample(text, R"(osm_adapter_calls_total{method="Withdraw",code="OK"})"), 3);
+  EXPECT_EQ(Sample(text, R"(osm_adapter_calls_total{method="Withdraw",code="NOT_FOUND"})"), 1);
+  EXPECT_EQ(Sample(text, R"(osm_adapter_calls_total{method="Withdraw",code="UNKNOWN"})"), 1);
+  EXPECT_EQ(Sample(text, R"(osm_adapter_calls_total{method="Withdraw",code="INVALID_ARGUMENT"})"),
+            1);
+  EXPECT_EQ(Sample(text, R"(osm_adapter_upstream_requests_total{http_status="200",error_code=""})"),
+            3);
+  EXPECT_EQ(
+      Sample(text,
+             R"(osm_adapter_upstream_requests_total{http_status="200",error_code="OSM.01010015"})"),
+      1);
+  // An unknown code never becomes a label of its own.
+  EXPECT_EQ(
+      Sample(text, R"(osm_adapter_upstream_requests_total{http_status="200",error_code="other"})"),
+      1);
+  EXPECT_THAT(text, Not(HasSubstr("XYZ.123")));
+  EXPECT_EQ(Sample(text, R"(osm_adapter_call_duration_seconds_count{method="Withdraw"})"), 6);
+  EXPECT_EQ(Sample(text, "osm_adapter_upstream_duration_seconds_count"), 5);
+  EXPECT_EQ(Sample(text, "osm_adapter_calls_in_flight"), 0);
+  EXPECT_EQ(Sample(text, "osm_adapter_upstream_connections"), 1);
+  EXPECT_GT(Sample(text, "process_resident_memory_bytes"), 0);
+  EXPECT_GT(Sample(text, "process_open_fds"), 0);
+  EXPECT_GT(Sample(text, "process_threads"), 0);
+  EXPECT_THAT(text, HasSubstr("# TYPE osm_adapter_calls_total counter"));
+  EXPECT_THAT(text, Not(HasSubstr(kToken)));
+  EXPECT_EQ(HttpGet(adapter.metrics_port(), "/other").first, 404);
+}
+
+TEST(OperabilityTest, AccessLogHasOneLinePerCallAndNoSecrets) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& exchange) {
+    exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "req-log-1"}});
+  });
+  const std::string path = absl::StrCat(::testing::TempDir(), "/access-", getpid(), ".log");
+  unlink(path.c_str());
+  {
+    AdapterProcess adapter(
+        {absl::StrCat("--upstream=", upstream.base_url()), absl::StrCat("--access_log=", path)});
+    ASSERT_TRUE(adapter.started()) << adapter.Output();
+    auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
+    ASSERT_TRUE(Withdraw(*stub, "case-log").ok());
+    EXPECT_EQ(Withdraw(*stub, std::string(40, 'x')).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    adapter.Signal(SIGTERM);
+    ASSERT_TRUE(adapter.WaitForExit(absl::Seconds(20)).has_value());
+    EXPECT_THAT(adapter.Output(), Not(HasSubstr(kToken)));
+  }
+  std::ifstream file(path);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  const std::vector<std::string> lines = absl::StrSplit(contents.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << contents.str();
+  EXPECT_THAT(lines[0], HasSubstr(R"("log":"access","method":"Withdraw","case_id":"case-log")"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("grpc_code":"OK","http_status":200,"error_code":"")"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("request_id":"req-log-1")"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("peer":"ipv4:127.0.0.1:)"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("upstream_ms":)"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("grpc_code":"INVALID_ARGUMENT","reason":"INVALID_REQUEST")"));
+  EXPECT_THAT(contents.str(), Not(HasSubstr(kToken)));
+  unlink(path.c_str());
+}
+
+TEST(OperabilityTest, EnvironmentVariablesConfigureAndFlagsWin) {
+  ScriptedUpstream upstream;
+  ScriptedUpstream other;
+  {
+    AdapterProcess adapter({}, {absl::StrCat("OSM_ADAPTER_UPSTREAM=", upstream.base_url())});
+    ASSERT_TRUE(adapter.started()) << adapter.Output();
+    auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
+    EXPECT_TRUE(Withdraw(*stub, "c1").ok());
+    EXPECT_EQ(upstream.request_count(), 1);
+  }
+  {
+    AdapterProcess adapter({absl::StrCat("--upstream=", other.base_url())},
+                           {absl::StrCat("OSM_ADAPTER_UPSTREAM=", upstream.base_url())});
+    ASSERT_TRUE(adapter.started()) << adapter.Output();
+    auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
+    EXPECT_TRUE(Withdraw(*stub, "c1").ok());
+    EXPECT_EQ(other.request_count(), 1);
+    EXPECT_EQ(upstream.request_count(), 1);
+  }
+  {
+    AdapterProcess adapter({}, {"OSM_ADAPTER_DRAIN_TIMEOUT=soon"});
+    EXPECT_FALSE(adapter.started());
+    ASSERT_TRUE(adapter.WaitForExit(absl::Seconds(20)).has_value());
+    EXPECT_THAT(adapter.Output(), HasSubstr("OSM_ADAPTER_DRAIN_TIMEOUT"));
+  }
+}
+
+TEST(OperabilityTest, InvalidSettingsFailAtStartNamingTheSetting) {
+  for (const auto& [flag, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"--metrics_listen=localhost:x", "--metrics_listen"},
+           {"--upstream_threads=0", "--upstream_threads (OSM_ADAPTER_UPSTREAM_THREADS)"},
+           {"--log_level=loud", "--log_level"},
+           {"--access_log=/nonexistent-dir/x.log", "--access_log"},
+           {"--upstream_ca_file=/nonexistent.pem", "--upstream_ca_file"}}) {
+    SCOPED_TRACE(flag);
+    AdapterProcess adapter({flag});
+    EXPECT_FALSE(adapter.started());
+    std::optional<int> status = adapter.WaitForExit(absl::Seconds(20));
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(WEXITSTATUS(*status), 2);
+    const std::vector<std::string> lines =
+        absl::StrSplit(adapter.Output(), '\n', absl::SkipEmpty());
+    ASSERT_EQ(lines.size(), 1u) << adapter.Output();
+    EXPECT_THAT(lines[0], HasSubstr(expected));
+  }
+}
+
+TEST(OperabilityTest, HelpDocumentsEverySettingAndVersionWorks) {
+  auto run = [](const std::string& args) {
+    std::string output;
+    FILE* pipe = popen(absl::StrCat(OSM_ADAPTER_BINARY, " ", args, " 2>&1").c_str(), "r");
+    char buffer[4096];
+    std::size_t got;
+    while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, got);
+    pclose(pipe);
+    return output;
+  };
+  const std::string help = run("--help");
+  for (const char* flag : {"--listen", "--upstream", "--max_upstream_timeout", "--connect_timeout",
+                           "--upstream_threads", "--max_upstream_connections", "--upstream_ca_file",
+                           "--upstream_http2", "--shutdown_delay", "--drain_timeout", "--log_level",
+                           "--metrics_listen", "--access_log"}) {
+    EXPECT_THAT(help, HasSubstr(flag));
+  }
+  EXPECT_THAT(help, HasSubstr("OSM_ADAPTER_"));
+  EXPECT_THAT(help, HasSubstr("default: \"[::]:50051\""));
+  EXPECT_THAT(run("--version"), HasSubstr("osm-adapter " OSM_ADAPTER_VERSION));
+}
+
+}  // namespace
+}  // namespace osm

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Checks what can be checked of the deployment files without Docker or a
+cluster: the Kubernetes manifest parses, and its ports, probes and flags
+agree with each other and with `osm-adapter --help`; the Dockerfile is
+multi-stage, runs as non-root, probes health and exposes the same ports; the
+systemd unit gives the drain time to finish.
+
+usage: check_deploy.py REPO_ROOT OSM_ADAPTER_BINARY
+"""
+import re
+import subprocess
+import sys
+
+import yaml
+
+root, binary = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+def duration_seconds(text):
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m)", text)
+    if not match:
+        return None
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "ms" else value * 60 if unit == "m" else value
+
+
+help_text = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+known_flags = set(re.findall(r"--([a-z_0-9]+) \(", help_text))
+check("listen" in known_flags, "--help of the binary does not list --listen")
+
+# ---- Kubernetes ----
+with open(f"{root}/deploy/kubernetes/osm-adapter.yaml") as f:
+    documents = [d for d in yaml.safe_load_all(f) if d]
+kinds = {d["kind"]: d for d in documents}
+check(set(kinds) >= {"Deployment", "Service"}, f"manifest kinds: {sorted(kinds)}")
+deployment = kinds["Deployment"]
+pod = deployment["spec"]["template"]["spec"]
+container = pod["containers"][0]
+args = dict(a[2:].split("=", 1) for a in container["args"])
+for flag in args:
+    check(flag in known_flags, f"manifest passes --{flag}, which osm-adapter does not know")
+for variable in (e["name"] for e in container.get("env", [])):
+    if variable.startswith("OSM_ADAPTER_"):
+        flag = variable[len("OSM_ADAPTER_"):].lower()
+        check(flag in known_flags, f"manifest sets {variable}, which is no flag's twin")
+ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+grpc_port = int(args["listen"].rsplit(":", 1)[1])
+metrics_port = int(args["metrics_listen"].rsplit(":", 1)[1])
+check(ports.get("grpc") == grpc_port, f"grpc containerPort {ports.get('grpc')} != --listen {grpc_port}")
+check(ports.get("metrics") == metrics_port, "metrics containerPort != --metrics_listen")
+for probe_name in ("readinessProbe", "livenessProbe"):
+    probe = container.get(probe_name, {}).get("grpc")
+    check(probe is not None, f"{probe_name} is not a gRPC probe")
+    if probe:
+        check(probe["port"] == grpc_port, f"{probe_name} port {probe['port']} != {grpc_port}")
+check(container["readinessProbe"]["grpc"].get("service") == "huaweicloud.osm.v2.MessageService",
+      "readiness probe does not check MessageService")
+annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+check(annotations.get("prometheus.io/port") == str(metrics_port), "prometheus.io/port != metrics port")
+grace = pod["terminationGracePeriodSeconds"]
+drain = duration_seconds(args.get("drain_timeout", "30s"))
+delay = duration_seconds(args.get("shutdown_delay", "0s"))
+check(grace > drain + delay,
+      f"terminationGracePeriodSeconds {grace} is not above shutdown_delay + drain_timeout")
+resources = container.get("resources", {})
+check("requests" in resources and "limits" in resources, "resources need requests and limits")
+check(pod["securityContext"].get("runAsNonRoot") is True, "pod must run as non-root")
+service = kinds["Service"]
+service_ports = {p["name"]: p for p in service["spec"]["ports"]}
+check(service_ports.get("grpc", {}).get("targetPort") == "grpc", "Service grpc port target")
+check(service_ports.get("metrics", {}).get("targetPort") == "metrics", "Service metrics port target")
+check(service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"],
+      "Service selector does not select the Deployment's pods")
+
+# ---- Dockerfile ----
+with open(f"{root}/Dockerfile") as f:
+    dockerfile = f.read()
+stages = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
+check(len(stages) >= 2 and all(s.startswith("debian:12") for s in stages),
+      f"Dockerfile stages: {stages}")
+user = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+check(user and user[-1] not in ("root", "0"), "Dockerfile must end as a non-root USER")
+check(re.search(r"^HEALTHCHECK .*osm-health-probe", dockerfile, re.M | re.S) is not None,
+      "Dockerfile HEALTHCHECK does not use osm-health-probe")
+exposed = {int(p) for p in re.findall(r"^EXPOSE\s+(.+)$", dockerfile, re.M)[0].split()}
+check(exposed == {grpc_port, metrics_port}, f"EXPOSE {exposed}")
+final_stage = dockerfile.split(re.findall(r"^FROM .*$", dockerfile, re.M)[-1])[1]
+check("-dev" not in final_stage, "the final stage installs -dev packages")
+for command in re.findall(r"^CMD\s+(.+)$", final_stage, re.M):
+    for flag in re.findall(r"--([a-z_0-9]+)=", command):
+        check(flag in known_flags, f"Dockerfile CMD passes --{flag}, unknown to osm-adapter")
+        if flag == "listen":
+            check(f":{grpc_port}" in command, "Dockerfile CMD --listen port != the manifest's")
+
+# ---- systemd ----
+with open(f"{root}/deploy/systemd/osm-adapter.service.in") as f:
+    unit = f.read()
+stop = re.search(r"^TimeoutStopSec=(\d+)", unit, re.M)
+check(stop is not None and int(stop.group(1)) > 30, "TimeoutStopSec must exceed the drain time")
+check("KillSignal=SIGTERM" in unit, "the unit must stop with SIGTERM")
+
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+print("deployment files agree with osm-adapter --help")
