@@ -43,6 +43,27 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(std::string, metrics_listen, "[::]:9464",
           "Prometheus metrics at http://HOST:PORT/metrics (numeric host; port 0 picks a free "
           "one); empty: no metrics endpoint");
+// gRPC connection management. The defaults suit a mesh: GOAWAY after 30
+// minutes (plus 5 of grace for calls in flight) makes long-lived client
+// connections move to new pods after scaling, which L4 balancing never does
+// by itself; idle connections are closed after 15 minutes, longer than the
+// pools of Envoy and gRPC clients keep them busy; the server pings every 5
+// minutes to find peers that vanished behind a NAT or load balancer; and it
+// tolerates client pings every 10 s (gRPC's own default of 5 minutes answers
+// clients that ping more often, as many are configured to, with GOAWAY
+// too_many_pings).
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(15),
+          "close client connections idle this long (GOAWAY); inf: never");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
+          "close client connections this old (GOAWAY), so clients rebalance; inf: never");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Minutes(5),
+          "time calls in flight get after a connection's max age");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(5),
+          "ping clients after this much silence, to find vanished peers");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "close a connection whose ping is not answered within this");
+ABSL_FLAG(absl::Duration, keepalive_min_time, absl::Seconds(10),
+          "the shortest interval between client pings that is tolerated");
 ABSL_FLAG(std::string, access_log, "stderr",
           "one JSON line per call: stderr, off, or a file path (appended to)");
 ABSL_FLAG(std::string, credentials_file, "",
@@ -242,6 +263,28 @@ absl::StatusOr<ProcessConfig> ConfigFromFlags() {
   if (absl::Status status = ConfigureCredentials(config); !status.ok()) return status;
   if (absl::Status status = ConfigureListenerSecurity(config); !status.ok()) return status;
 
+  struct DurationSetting {
+    const char* name;
+    absl::Duration value;
+    absl::Duration* target;
+  };
+  for (const DurationSetting& setting : {
+           DurationSetting{"max_connection_idle", absl::GetFlag(FLAGS_max_connection_idle),
+                           &config.max_connection_idle},
+           DurationSetting{"max_connection_age", absl::GetFlag(FLAGS_max_connection_age),
+                           &config.max_connection_age},
+           DurationSetting{"max_connection_age_grace",
+                           absl::GetFlag(FLAGS_max_connection_age_grace),
+                           &config.max_connection_age_grace},
+           DurationSetting{"keepalive_time", absl::GetFlag(FLAGS_keepalive_time),
+                           &config.keepalive_time},
+           DurationSetting{"keepalive_timeout", absl::GetFlag(FLAGS_keepalive_timeout),
+                           &config.keepalive_timeout},
+           DurationSetting{"keepalive_min_time", absl::GetFlag(FLAGS_keepalive_min_time),
+                           &config.keepalive_min_time}}) {
+    if (setting.value <= absl::ZeroDuration()) return Invalid(setting.name, "must be positive");
+    *setting.target = setting.value;
+  }
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.access_log = absl::GetFlag(FLAGS_access_log);
   if (config.access_log.empty()) return Invalid("access_log", "must be stderr, off or a path");

@@ -40,6 +40,14 @@ struct AdapterConfig {
   std::string metrics_listen;
   // The access log: "stderr", "off" or a file path.
   std::string access_log = "stderr";
+  // Connection management for gRPC clients (see adapter_flags.cc for why
+  // these defaults).
+  absl::Duration max_connection_idle = absl::Minutes(15);
+  absl::Duration max_connection_age = absl::Minutes(30);
+  absl::Duration max_connection_age_grace = absl::Minutes(5);
+  absl::Duration keepalive_time = absl::Minutes(5);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  absl::Duration keepalive_min_time = absl::Seconds(10);
   // gRPC over TLS, and mutual TLS (see listener_security.h).
   ListenerTlsFiles tls;
   // Signs every upstream request with the adapter's access key. Null:

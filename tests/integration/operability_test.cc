@@ -368,6 +368,27 @@ TEST(OperabilityTest, InvalidSettingsFailAtStartNamingTheSetting) {
   }
 }
 
+// --max_connection_idle and --max_connection_age close client connections
+// with GOAWAY; the client's channel notices and goes back to IDLE.
+TEST(OperabilityTest, IdleAndOldConnectionsAreClosed) {
+  ScriptedUpstream upstream;
+  for (const std::string flag : {"--max_connection_idle=300ms", "--max_connection_age=300ms"}) {
+    SCOPED_TRACE(flag);
+    AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), flag,
+                            "--max_connection_age_grace=100ms"});
+    ASSERT_TRUE(adapter.started()) << adapter.Output();
+    auto channel = ChannelTo(adapter.target());
+    auto stub = MessageService::NewStub(channel);
+    ASSERT_TRUE(Withdraw(*stub, "c1").ok());
+    ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+    EXPECT_TRUE(channel->WaitForStateChange(GRPC_CHANNEL_READY,
+                                            absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
+    EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_READY);
+    // A new call simply reconnects.
+    EXPECT_TRUE(Withdraw(*stub, "c2").ok());
+  }
+}
+
 TEST(OperabilityTest, HelpDocumentsEverySettingAndVersionWorks) {
   auto run = [](const std::string& args) {
     std::string output;

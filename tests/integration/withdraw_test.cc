@@ -161,6 +161,37 @@ TEST_F(WithdrawTest, OtherCallerMetadataIsNotForwarded) {
   EXPECT_EQ(sent.HeaderCount("Cookie"), 0);
 }
 
+TEST_F(WithdrawTest, TracingContextIsForwardedAndNothingElse) {
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ASSERT_TRUE(Call(MakeRequest(), kToken, absl::Seconds(10),
+                   {{"traceparent", traceparent},
+                    {"tracestate", "congo=t61rcWkgMzE"},
+                    {"x-request-id", "caller-req-7"},
+                    {"x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"}})
+                  .status.ok());
+  const RecordedRequest sent = upstream_.requests()[0];
+  EXPECT_EQ(sent.Header("traceparent"), traceparent);
+  EXPECT_EQ(sent.Header("tracestate"), "congo=t61rcWkgMzE");
+  EXPECT_EQ(sent.Header("X-Request-Id"), "caller-req-7");
+  EXPECT_EQ(sent.HeaderCount("x-b3-traceid"), 0);
+}
+
+TEST_F(WithdrawTest, OversizedTracingValuesAreDropped) {
+  ASSERT_TRUE(
+      Call(MakeRequest(), kToken, absl::Seconds(10), {{"tracestate", std::string(600, 'a')}})
+          .status.ok());
+  EXPECT_EQ(upstream_.requests()[0].HeaderCount("tracestate"), 0);
+}
+
+TEST_F(WithdrawTest, UpstreamRequestIdComesBackOnErrorsToo) {
+  upstream_.SetHandler([](UpstreamExchange& exchange) {
+    exchange.Respond(503, "", {{"X-Request-Id", "req-503"}});
+  });
+  Result result = Call(MakeRequest());
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(result.trailers, ::testing::Contains(Pair("x-request-id", "req-503")));
+}
+
 TEST_F(WithdrawTest, PathValuesAreEncodedAsOneSegmentEach) {
   ASSERT_TRUE(Call(MakeRequest("../x", "a/b?c#d%e f")).status.ok());
   EXPECT_EQ(upstream_.requests()[0].target,
