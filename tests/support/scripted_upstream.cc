@@ -3,7 +3,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,16 +28,57 @@ namespace {
 // Peer-close notifications go to the upstream that owns the exchange.
 thread_local ScriptedUpstream* current_upstream = nullptr;
 
-bool WriteAll(int fd, absl::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t written = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (written <= 0) {
-      if (written < 0 && errno == EINTR) continue;
-      return false;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(written));
+// One connection's bytes: in the clear, or through TLS when `tls` is set.
+struct Wire {
+  int fd;
+  SSL* tls;
+
+  // Like recv(): > 0 bytes read, 0 at the end of the stream, < 0 on error.
+  ssize_t Read(char* buffer, std::size_t size) const {
+    if (tls == nullptr) return recv(fd, buffer, size, 0);
+    const int got = SSL_read(tls, buffer, static_cast<int>(size));
+    if (got > 0) return got;
+    return SSL_get_error(tls, got) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
   }
-  return true;
+
+  bool WriteAll(absl::string_view bytes) const {
+    while (!bytes.empty()) {
+      const ssize_t written =
+          tls == nullptr ? send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL)
+                         : SSL_write(tls, bytes.data(), static_cast<int>(bytes.size()));
+      if (written <= 0) {
+        if (written < 0 && tls == nullptr && errno == EINTR) continue;
+        return false;
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(written));
+    }
+    return true;
+  }
+};
+
+// A server context for `tls`, or an abort: the test cannot run without it.
+SSL_CTX* NewServerContext(const UpstreamTls& tls) {
+  SSL_CTX* context = SSL_CTX_new(TLS_server_method());
+  BIO* cert_bio = BIO_new_mem_buf(tls.cert_pem.data(), static_cast<int>(tls.cert_pem.size()));
+  X509* certificate = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
+  BIO* key_bio = BIO_new_mem_buf(tls.key_pem.data(), static_cast<int>(tls.key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
+  static constexpr unsigned char kSessionContext[] = "scripted-upstream";
+  const bool ok = context != nullptr && certificate != nullptr && key != nullptr &&
+                  SSL_CTX_use_certificate(context, certificate) == 1 &&
+                  SSL_CTX_use_PrivateKey(context, key) == 1 &&
+                  SSL_CTX_check_private_key(context) == 1 &&
+                  SSL_CTX_set_session_id_context(context, kSessionContext,
+                                                 sizeof(kSessionContext) - 1) == 1;
+  X509_free(certificate);
+  EVP_PKEY_free(key);
+  BIO_free(cert_bio);
+  BIO_free(key_bio);
+  if (!ok) {
+    ERR_print_errors_fp(stderr);
+    std::abort();
+  }
+  return context;
 }
 
 const char* ReasonPhrase(int status) {
@@ -73,11 +118,11 @@ const char* ReasonPhrase(int status) {
 
 // Reads one request from `fd` into `request`, with `buffer` holding bytes
 // already read. False at end of stream or on a malformed request.
-bool ReadRequest(int fd, std::string& buffer, RecordedRequest& request) {
+bool ReadRequest(const Wire& wire, std::string& buffer, RecordedRequest& request) {
   std::size_t header_end;
   while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
     char chunk[4096];
-    const ssize_t got = recv(fd, chunk, sizeof(chunk), 0);
+    const ssize_t got = wire.Read(chunk, sizeof(chunk));
     if (got <= 0) return false;
     buffer.append(chunk, static_cast<std::size_t>(got));
   }
@@ -103,7 +148,7 @@ bool ReadRequest(int fd, std::string& buffer, RecordedRequest& request) {
   buffer.erase(0, header_end + 4);
   while (buffer.size() < content_length) {
     char chunk[4096];
-    const ssize_t got = recv(fd, chunk, sizeof(chunk), 0);
+    const ssize_t got = wire.Read(chunk, sizeof(chunk));
     if (got <= 0) return false;
     buffer.append(chunk, static_cast<std::size_t>(got));
   }
@@ -135,7 +180,7 @@ void UpstreamExchange::Respond(int status, absl::string_view body,
   Write(response);
 }
 
-bool UpstreamExchange::Write(absl::string_view bytes) { return WriteAll(fd_, bytes); }
+bool UpstreamExchange::Write(absl::string_view bytes) { return Wire{fd_, tls_}.WriteAll(bytes); }
 
 void UpstreamExchange::Close() { closed_ = true; }
 
@@ -156,7 +201,9 @@ bool UpstreamExchange::WaitForPeerClose(absl::Duration timeout) {
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) continue;
     char byte;
-    const ssize_t got = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    // Over TLS the close comes as a close_notify record: read it.
+    const ssize_t got = tls_ != nullptr ? Wire{fd_, tls_}.Read(&byte, 1)
+                                        : recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
       closed_ = true;
       if (current_upstream != nullptr) current_upstream->NotePeerClose();
@@ -170,7 +217,17 @@ bool UpstreamExchange::WaitForPeerClose(absl::Duration timeout) {
   }
 }
 
-ScriptedUpstream::ScriptedUpstream() {
+ScriptedUpstream::ScriptedUpstream() { Listen(); }
+
+ScriptedUpstream::ScriptedUpstream(const UpstreamTls& tls) {
+  // OpenSSL writes with send() without MSG_NOSIGNAL: a client gone away must
+  // not end the test with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
+  tls_ = NewServerContext(tls);
+  Listen();
+}
+
+void ScriptedUpstream::Listen() {
   handler_ = [this](UpstreamExchange& exchange) {
     exchange.Respond(200, kSuccessBody,
                      {{"Content-Type", "application/json"},
@@ -208,9 +265,12 @@ ScriptedUpstream::~ScriptedUpstream() {
     threads.swap(connection_threads_);
   }
   for (std::thread& thread : threads) thread.join();
+  if (tls_ != nullptr) SSL_CTX_free(tls_);
 }
 
-std::string ScriptedUpstream::base_url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+std::string ScriptedUpstream::base_url() const {
+  return absl::StrCat(tls_ != nullptr ? "https" : "http", "://127.0.0.1:", port_);
+}
 
 void ScriptedUpstream::SetHandler(Handler handler) {
   MutexLock lock(&mu_);
@@ -235,6 +295,29 @@ int ScriptedUpstream::connections_accepted() const {
 int ScriptedUpstream::peer_closes_seen() const {
   MutexLock lock(&mu_);
   return peer_closes_;
+}
+
+int ScriptedUpstream::tls_handshakes() const {
+  MutexLock lock(&mu_);
+  return tls_handshakes_;
+}
+
+int ScriptedUpstream::tls_resumed_handshakes() const {
+  MutexLock lock(&mu_);
+  return tls_resumed_;
+}
+
+int ScriptedUpstream::tls_failed_handshakes() const {
+  MutexLock lock(&mu_);
+  return tls_failed_;
+}
+
+bool ScriptedUpstream::WaitForFailedHandshakes(int n, absl::Duration timeout) {
+  MutexLock lock(&mu_);
+  return changed_.WaitUntil(&mu_, absl::ToChronoTime(absl::Now() + timeout), [&] {
+    mu_.AssertHeld();
+    return tls_failed_ >= n;
+  });
 }
 
 bool ScriptedUpstream::WaitForRequests(int n, absl::Duration timeout) {
@@ -281,10 +364,26 @@ void ScriptedUpstream::AcceptLoop() {
 
 void ScriptedUpstream::ServeConnection(int fd) {
   current_upstream = this;
+  SSL* tls = nullptr;
+  bool serving = true;
+  if (tls_ != nullptr) {
+    tls = SSL_new(tls_);
+    serving = tls != nullptr && SSL_set_fd(tls, fd) == 1 && SSL_accept(tls) == 1;
+    ERR_clear_error();
+    MutexLock lock(&mu_);
+    if (serving) {
+      ++tls_handshakes_;
+      if (SSL_session_reused(tls) == 1) ++tls_resumed_;
+    } else {
+      ++tls_failed_;
+    }
+    changed_.NotifyAll();
+  }
+  const Wire wire{fd, tls};
   std::string buffer;
-  while (true) {
+  while (serving) {
     RecordedRequest request;
-    if (!ReadRequest(fd, buffer, request)) break;
+    if (!ReadRequest(wire, buffer, request)) break;
     Handler handler;
     {
       MutexLock lock(&mu_);
@@ -292,10 +391,11 @@ void ScriptedUpstream::ServeConnection(int fd) {
       handler = handler_;
       changed_.NotifyAll();
     }
-    UpstreamExchange exchange(fd, std::move(request));
+    UpstreamExchange exchange(fd, tls, std::move(request));
     handler(exchange);
     if (exchange.closed_) break;
   }
+  if (tls != nullptr) SSL_free(tls);
   MutexLock lock(&mu_);
   open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
   close(fd);
