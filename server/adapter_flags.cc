@@ -64,6 +64,10 @@ ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
           "close a connection whose ping is not answered within this");
 ABSL_FLAG(absl::Duration, keepalive_min_time, absl::Seconds(10),
           "the shortest interval between client pings that is tolerated");
+ABSL_FLAG(int, max_in_flight, 4096,
+          "calls served at once; one more is refused at once with RESOURCE_EXHAUSTED and a "
+          "retry delay instead of queueing (each call in flight holds about 60 KiB and, over "
+          "HTTP/1.1, an upstream connection)");
 ABSL_FLAG(std::string, access_log, "stderr",
           "one JSON line per call: stderr, off, or a file path (appended to)");
 ABSL_FLAG(std::string, credentials_file, "",
@@ -285,6 +289,8 @@ absl::StatusOr<ProcessConfig> ConfigFromFlags() {
     if (setting.value <= absl::ZeroDuration()) return Invalid(setting.name, "must be positive");
     *setting.target = setting.value;
   }
+  config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  if (config.max_in_flight < 1) return Invalid("max_in_flight", "must be at least 1");
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.access_log = absl::GetFlag(FLAGS_access_log);
   if (config.access_log.empty()) return Invalid("access_log", "must be stderr, off or a path");

@@ -64,6 +64,9 @@ AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) 
   in_flight_ = registry->AddGauge("osm_adapter_calls_in_flight", "Calls being served now.");
   upstream_connections_ = registry->AddGauge("osm_adapter_upstream_connections",
                                              "Connections to the upstream currently open.");
+  upstream_retries_ = registry->AddCounter(
+      "osm_adapter_upstream_retries_total",
+      "Upstream requests tried again after failing before anything was sent.");
   for (int code = 0; code < 17; ++code) {
     calls_[code] = registry->AddCounter(
         "osm_adapter_calls_total", "Finished calls by method and gRPC status code.",

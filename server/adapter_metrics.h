@@ -28,6 +28,8 @@ class AdapterMetrics {
 
   // For the upstream client: connections currently open.
   Gauge* upstream_connections() { return upstream_connections_; }
+  // For the upstream client: attempts repeated after failing before sending.
+  Counter* upstream_retries() { return upstream_retries_; }
   MetricsRegistry* registry() { return registry_; }
 
  private:
@@ -37,6 +39,7 @@ class AdapterMetrics {
   MetricsRegistry* const registry_;
   Gauge* in_flight_;
   Gauge* upstream_connections_;
+  Counter* upstream_retries_;
   Counter* calls_[17];  // by grpc::StatusCode
   Histogram* call_duration_;
   Histogram* upstream_duration_;

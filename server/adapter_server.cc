@@ -1,12 +1,12 @@
 #include "adapter_server.h"
 
 #include <curl/curl.h>
-
-#include <climits>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+
+#include <climits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -84,17 +84,16 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const Adapte
   return StartWith(config, upstream);
 }
 
-absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(
-    const AdapterConfig& config, UpstreamClient* upstream) {
+absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(const AdapterConfig& config,
+                                                                        UpstreamClient* upstream) {
   absl::StatusOr<std::string> base_url = NormalizeUpstreamUrl(config.upstream);
   if (!base_url.ok()) return base_url.status();
   if (config.max_upstream_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("max_upstream_timeout must be positive");
   }
   if (config.credentials != nullptr) {
-    if (absl::Status exposed =
-            CheckSigningListener(config.listen, !config.tls.client_ca_file.empty(),
-                                 config.trust_network_callers);
+    if (absl::Status exposed = CheckSigningListener(
+            config.listen, !config.tls.client_ca_file.empty(), config.trust_network_callers);
         !exposed.ok()) {
       return exposed;
     }
@@ -121,6 +120,7 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(
     options.ca_file = config.upstream_ca_file;
     options.http2 = config.upstream_http2 && options.scheme == "https";
     options.connections_gauge = server->metrics_->upstream_connections();
+    options.retries_counter = server->metrics_->upstream_retries();
     absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> client =
         CurlUpstreamClient::Create(options);
     if (!client.ok()) return client.status();
@@ -133,6 +133,7 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(
   service_options.max_upstream_timeout = config.max_upstream_timeout;
   service_options.metrics = server->metrics_.get();
   service_options.access_log = server->access_log_.get();
+  service_options.max_in_flight = config.max_in_flight;
   service_options.credentials = config.credentials;
   server->service_ = std::make_unique<WithdrawService>(upstream, std::move(service_options));
 
@@ -140,9 +141,9 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   auto millis = [](absl::Duration d) {
-    return d == absl::InfiniteDuration() ? INT_MAX
-                                         : static_cast<int>(std::min<int64_t>(
-                                               absl::ToInt64Milliseconds(d), INT_MAX));
+    return d == absl::InfiniteDuration()
+               ? INT_MAX
+               : static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT_MAX));
   };
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, millis(config.max_connection_idle));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, millis(config.max_connection_age));
@@ -153,6 +154,11 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              millis(config.keepalive_min_time));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.SetMaxReceiveMessageSize(kMaxRequestMessageBytes);
+  // Each open stream costs gRPC about 13 KiB before our handler even sees
+  // it; without a cap one client can hold tens of thousands. Clients queue
+  // the excess on their side (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreamsPerConnection);
   builder.AddListeningPort(config.listen, *listener_credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();

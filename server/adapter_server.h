@@ -48,6 +48,8 @@ struct AdapterConfig {
   absl::Duration keepalive_time = absl::Minutes(5);
   absl::Duration keepalive_timeout = absl::Seconds(20);
   absl::Duration keepalive_min_time = absl::Seconds(10);
+  // Calls served at once; beyond, RESOURCE_EXHAUSTED at once.
+  int max_in_flight = 4096;
   // gRPC over TLS, and mutual TLS (see listener_security.h).
   ListenerTlsFiles tls;
   // Signs every upstream request with the adapter's access key. Null:
@@ -57,6 +59,13 @@ struct AdapterConfig {
   // listener may be neither local-only nor mutual TLS.
   bool trust_network_callers = false;
 };
+
+// The largest request message accepted: a WithdrawRequest is well under
+// 1 KiB, so anything near this is not a caller to serve.
+inline constexpr int kMaxRequestMessageBytes = 64 * 1024;
+
+// Streams (calls) one client connection may have open at once.
+inline constexpr int kMaxConcurrentStreamsPerConnection = 1000;
 
 // Checks and normalizes an upstream base URL: http or https, a host, no
 // user info, query or fragment; returns scheme://host[:port][/prefix] with no

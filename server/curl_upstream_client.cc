@@ -2,8 +2,8 @@
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -35,8 +36,21 @@ struct Transfer {
   curl_slist* headers = nullptr;
   HttpResponse response;
   long timeout_ms = 0;
+  // The blank line that ends the final response's headers was seen.
+  bool headers_complete = false;
+  // Attempts so far; more than one only after failures that provably
+  // happened before anything was sent.
+  int attempts = 0;
   char error[CURL_ERROR_SIZE] = {};
 };
+
+// Failures that happen before a single byte of the request has left: the
+// upstream cannot have seen it, so trying again is safe even for a call that
+// is not idempotent.
+bool FailedBeforeSending(CURLcode code) {
+  return code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+         code == CURLE_SSL_CONNECT_ERROR;
+}
 
 struct Command {
   enum class Kind { kNone, kStart, kCancel };
@@ -67,6 +81,11 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user
   if (absl::StartsWith(line, "HTTP/")) {
     transfer->response.request_id.clear();
     transfer->response.retry_after.clear();
+    transfer->headers_complete = false;
+    return bytes;
+  }
+  if (line == "\r\n" || line == "\n") {
+    transfer->headers_complete = true;
     return bytes;
   }
   const std::size_t colon = line.find(':');
@@ -96,6 +115,7 @@ absl::Status TransportError(CURLcode code, const Transfer& transfer, long timeou
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
     case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:  // how 7.88 reports an answer that is not HTTP
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
     case CURLE_SSL_CONNECT_ERROR:
@@ -120,7 +140,8 @@ class TlsSessionShare {
     std::shared_ptr<TlsSessionShare> share(new TlsSessionShare());
     share->share_ = curl_share_init();
     if (share->share_ == nullptr) return absl::InternalError("curl_share_init failed");
-    if (curl_share_setopt(share->share_, CURLSHOPT_LOCKFUNC, &TlsSessionShare::Lock) != CURLSHE_OK ||
+    if (curl_share_setopt(share->share_, CURLSHOPT_LOCKFUNC, &TlsSessionShare::Lock) !=
+            CURLSHE_OK ||
         curl_share_setopt(share->share_, CURLSHOPT_UNLOCKFUNC, &TlsSessionShare::Unlock) !=
             CURLSHE_OK ||
         curl_share_setopt(share->share_, CURLSHOPT_USERDATA, share.get()) != CURLSHE_OK ||
@@ -201,6 +222,12 @@ class CurlLoop {
   void ReadCompletions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExpireTransfers(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ArmTimer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes a transfer that failed before sending anything off curl and
+  // schedules another attempt, if attempts and time remain.
+  bool ScheduleRetry(std::unique_ptr<Transfer>& transfer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the retries that are due; true if any was.
+  bool StartDueRetries(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DetachFromCurl(Transfer& transfer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Detaches the transfer from curl and queues its callback.
   void Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpResponse> outcome)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -256,13 +283,18 @@ class CurlLoop {
     bool watched = false;      // curl wants to hear about it
   };
   absl::flat_hash_map<int, Socket> sockets_ ABSL_GUARDED_BY(mu_);
+  // Transfers waiting to be tried again, and when.
+  absl::flat_hash_map<UpstreamClient::TransferId, std::unique_ptr<Transfer>> waiting_
+      ABSL_GUARDED_BY(mu_);
+  std::priority_queue<DeadlineEntry, std::vector<DeadlineEntry>, std::greater<>> retries_
+      ABSL_GUARDED_BY(mu_);
+  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<std::unique_ptr<CurlLoop>> CurlLoop::Create(
     const CurlUpstreamClient::Options& options, int max_connections,
     std::shared_ptr<TlsSessionShare> tls_sessions) {
-  std::unique_ptr<CurlLoop> loop(
-      new CurlLoop(options, max_connections, std::move(tls_sessions)));
+  std::unique_ptr<CurlLoop> loop(new CurlLoop(options, max_connections, std::move(tls_sessions)));
   if (absl::Status status = loop->Init(); !status.ok()) return status;
   loop->thread_ = std::thread([raw = loop.get()] { raw->Run(); });
   return loop;
@@ -417,8 +449,9 @@ void CurlLoop::Run() {
 
 void CurlLoop::CancelAll() {
   std::vector<UpstreamClient::TransferId> ids;
-  ids.reserve(active_.size());
+  ids.reserve(active_.size() + waiting_.size());
   for (const auto& [id, transfer] : active_) ids.push_back(id);
+  for (const auto& [id, transfer] : waiting_) ids.push_back(id);
   for (UpstreamClient::TransferId id : ids) CancelTransfer(id, "the adapter is shutting down");
 }
 
@@ -431,12 +464,20 @@ void CurlLoop::Settle() {
   }
   ReadCompletions();
   ExpireTransfers(now);
+  if (StartDueRetries(now)) {
+    // A retry just started asks curl for an immediate timeout.
+    curl_timer_due_ = absl::InfiniteFuture();
+    int running = 0;
+    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    ReadCompletions();
+  }
   ArmTimer();
 }
 
 void CurlLoop::ArmTimer() {
   absl::Time due = curl_timer_due_;
   if (!deadlines_.empty()) due = std::min(due, deadlines_.top().first);
+  if (!retries_.empty()) due = std::min(due, retries_.top().first);
   // Re-arm only for an earlier wake-up: a wake-up that comes too early just
   // re-arms for the right time.
   if (due >= timer_armed_) return;
@@ -519,6 +560,7 @@ void CurlLoop::StartTransfer(std::unique_ptr<Transfer> transfer) {
     }
     transfer->headers = appended;
   }
+  ++transfer->attempts;
   const long timeout_ms = static_cast<long>(
       std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
   curl_easy_setopt(easy, CURLOPT_URL, transfer->request.url.c_str());
@@ -547,6 +589,7 @@ void CurlLoop::StartTransfer(std::unique_ptr<Transfer> transfer) {
 
 void CurlLoop::CancelTransfer(UpstreamClient::TransferId id, absl::string_view why) {
   auto node = active_.extract(id);
+  if (node.empty()) node = waiting_.extract(id);
   if (node.empty()) return;  // already finished
   Complete(std::move(node.mapped()), absl::CancelledError(why));
 }
@@ -556,16 +599,18 @@ void CurlLoop::ExpireTransfers(absl::Time now) {
     const UpstreamClient::TransferId id = deadlines_.top().second;
     deadlines_.pop();
     auto node = active_.extract(id);
+    if (node.empty()) node = waiting_.extract(id);
     if (node.empty()) continue;  // finished already
     const long timeout_ms = node.mapped()->timeout_ms;
     Complete(std::move(node.mapped()), absl::DeadlineExceededError(absl::StrCat(
                                            "no complete answer within ", timeout_ms, " ms")));
   }
   // Keep the entries of finished transfers from piling up under load.
-  if (deadlines_.size() > 2 * active_.size() + 1024) {
+  if (deadlines_.size() > 2 * (active_.size() + waiting_.size()) + 1024) {
     std::vector<DeadlineEntry> live;
-    live.reserve(active_.size());
+    live.reserve(active_.size() + waiting_.size());
     for (const auto& [id, transfer] : active_) live.emplace_back(transfer->request.deadline, id);
+    for (const auto& [id, transfer] : waiting_) live.emplace_back(transfer->request.deadline, id);
     deadlines_ = decltype(deadlines_)(std::greater<>(), std::move(live));
   }
 }
@@ -583,9 +628,18 @@ void CurlLoop::ReadCompletions() {
     long status = 0;
     curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &status);
     transfer->response.status = static_cast<int>(status);
-    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && transfer->response.body_truncated)) {
+    if (code == CURLE_OK && !transfer->headers_complete) {
+      // libcurl 7.88 reports success for a response whose headers were cut
+      // off by the connection closing; it is no answer at all.
+      Complete(
+          std::move(transfer),
+          absl::UnavailableError("the connection closed before the end of the response headers"));
+    } else if (code == CURLE_OK ||
+               (code == CURLE_WRITE_ERROR && transfer->response.body_truncated)) {
       HttpResponse response = std::move(transfer->response);
       Complete(std::move(transfer), std::move(response));
+    } else if (FailedBeforeSending(code) && ScheduleRetry(transfer)) {
+      continue;
     } else {
       absl::Status error = TransportError(code, *transfer, transfer->timeout_ms);
       Complete(std::move(transfer), std::move(error));
@@ -593,16 +647,52 @@ void CurlLoop::ReadCompletions() {
   }
 }
 
-void CurlLoop::Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpResponse> outcome) {
-  if (transfer->easy != nullptr) {
-    curl_multi_remove_handle(multi_, transfer->easy);
-    curl_easy_setopt(transfer->easy, CURLOPT_HTTPHEADER, nullptr);
-    curl_easy_setopt(transfer->easy, CURLOPT_ERRORBUFFER, nullptr);
-    idle_easy_.push_back(transfer->easy);
-    transfer->easy = nullptr;
+bool CurlLoop::ScheduleRetry(std::unique_ptr<Transfer>& transfer) {
+  if (transfer->attempts >= options_.max_attempts) return false;
+  // Exponential backoff with full jitter in [0.5, 1.5) of the step.
+  const absl::Duration step = options_.retry_backoff * (1 << (transfer->attempts - 1));
+  const absl::Duration delay = step * absl::Uniform(random_, 0.5, 1.5);
+  const absl::Time ready = absl::Now() + delay;
+  // Only if the next attempt has a fair chance inside the deadline.
+  if (ready + step >= transfer->request.deadline) return false;
+  DetachFromCurl(*transfer);
+  transfer->error[0] = '\0';
+  transfer->response = HttpResponse();
+  transfer->headers_complete = false;
+  if (options_.retries_counter != nullptr) options_.retries_counter->Increment();
+  const UpstreamClient::TransferId id = transfer->id;
+  retries_.emplace(ready, id);
+  waiting_.emplace(id, std::move(transfer));
+  return true;
+}
+
+bool CurlLoop::StartDueRetries(absl::Time now) {
+  bool started = false;
+  while (!retries_.empty() && retries_.top().first <= now) {
+    const UpstreamClient::TransferId id = retries_.top().second;
+    retries_.pop();
+    auto node = waiting_.extract(id);
+    if (node.empty()) continue;  // cancelled or expired meanwhile
+    StartTransfer(std::move(node.mapped()));
+    started = true;
   }
-  curl_slist_free_all(transfer->headers);
-  transfer->headers = nullptr;
+  return started;
+}
+
+void CurlLoop::DetachFromCurl(Transfer& transfer) {
+  if (transfer.easy != nullptr) {
+    curl_multi_remove_handle(multi_, transfer.easy);
+    curl_easy_setopt(transfer.easy, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(transfer.easy, CURLOPT_ERRORBUFFER, nullptr);
+    idle_easy_.push_back(transfer.easy);
+    transfer.easy = nullptr;
+  }
+  curl_slist_free_all(transfer.headers);
+  transfer.headers = nullptr;
+}
+
+void CurlLoop::Complete(std::unique_ptr<Transfer> transfer, absl::StatusOr<HttpResponse> outcome) {
+  DetachFromCurl(*transfer);
   finished_.push_back(Finished{std::move(transfer->done), std::move(outcome)});
 }
 

@@ -40,6 +40,15 @@ class CurlUpstreamClient final : public UpstreamClient {
     bool http2 = false;
     // Optional: counts the connections open to the upstream.
     Gauge* connections_gauge = nullptr;
+    // A transfer that fails before anything was sent (connection refused,
+    // DNS, TLS handshake) is tried again, up to `max_attempts` in all, after
+    // a jittered exponential backoff starting at `retry_backoff`, and only
+    // while its deadline leaves room. Nothing else is ever retried: the
+    // upstream may have acted on it.
+    int max_attempts = 3;
+    absl::Duration retry_backoff = absl::Milliseconds(50);
+    // Optional: counts the retries.
+    Counter* retries_counter = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> Create(const Options& options);

@@ -47,16 +47,22 @@ grpc::Status SigningFailure(const absl::Status& why) {
 // last, records the call in the metrics and the access log.
 class WithdrawCall final : public grpc::ServerUnaryReactor {
  public:
+  // `in_flight` counts admitted calls; null for a call refused for overload.
   WithdrawCall(UpstreamClient* upstream, const WithdrawService::Options& options,
-               grpc::CallbackServerContext* context, const WithdrawRequest* request,
-               WithdrawResponse* response)
+               std::atomic<int>* in_flight, grpc::CallbackServerContext* context,
+               const WithdrawRequest* request, WithdrawResponse* response)
       : upstream_(upstream),
+        in_flight_(in_flight),
         options_(options),
         context_(context),
         request_(request),
         response_(response),
         started_(absl::Now()) {
     if (options_.metrics != nullptr) options_.metrics->CallStarted();
+    if (in_flight_ == nullptr) {
+      RefuseForOverload();
+      return;
+    }
     // A signing adapter acts as its own identity on every call: a caller's
     // token is neither required nor looked at, and never forwarded.
     const bool signing = options.credentials != nullptr;
@@ -138,6 +144,7 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
       entry.peer = peer;
       options_.access_log->Write(entry);
     }
+    if (in_flight_ != nullptr) in_flight_->fetch_sub(1, std::memory_order_relaxed);
     delete this;
   }
 
@@ -162,6 +169,27 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
                                           deadline);
   }
 
+  // Beyond --max_in_flight: no queue without bound, but an answer at once
+  // that tells the caller when to come back.
+  void RefuseForOverload() {
+    const absl::Duration delay = options_.overload_retry_delay;
+    google::rpc::ErrorInfo info;
+    info.set_reason("TOO_MANY_CALLS_IN_FLIGHT");
+    info.set_domain(std::string(kAdapterDomain));
+    (*info.mutable_metadata())["maxInFlight"] = absl::StrCat(options_.max_in_flight);
+    google::rpc::RetryInfo retry;
+    retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(delay));
+    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(delay - absl::Seconds(absl::ToInt64Seconds(delay)))));
+    context_->AddTrailingMetadata("grpc-retry-pushback-ms",
+                                  absl::StrCat(absl::ToInt64Milliseconds(delay)));
+    Complete(MakeRichStatus(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("the adapter is serving its maximum of ", options_.max_in_flight,
+                     " calls; retry after ", absl::FormatDuration(delay)),
+        info, {&retry}));
+  }
+
   // Finishes the call, remembering what the metrics and the log need.
   void Complete(grpc::Status status) {
     code_ = status.error_code();
@@ -172,9 +200,9 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   // The caller's tracing context goes upstream: an allow-list, each value
   // checked like any other header value, dropped if unfit.
   void AddTraceHeaders(HttpRequest& http) const {
-    static constexpr absl::string_view kForwarded[][2] = {
-        {"traceparent", "traceparent"}, {"tracestate", "tracestate"},
-        {"x-request-id", "X-Request-Id"}};
+    static constexpr absl::string_view kForwarded[][2] = {{"traceparent", "traceparent"},
+                                                          {"tracestate", "tracestate"},
+                                                          {"x-request-id", "X-Request-Id"}};
     constexpr std::size_t kMaxValueBytes = 512;
     const auto& metadata = context_->client_metadata();
     for (const auto& names : kForwarded) {
@@ -211,6 +239,7 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   }
 
   UpstreamClient* const upstream_;
+  std::atomic<int>* const in_flight_;
   const WithdrawService::Options& options_;
   grpc::CallbackServerContext* const context_;
   const WithdrawRequest* const request_;
@@ -239,7 +268,10 @@ WithdrawService::WithdrawService(UpstreamClient* upstream, Options options)
 grpc::ServerUnaryReactor* WithdrawService::Withdraw(grpc::CallbackServerContext* context,
                                                     const WithdrawRequest* request,
                                                     WithdrawResponse* response) {
-  return new WithdrawCall(upstream_, options_, context, request, response);
+  const bool admitted = in_flight_.fetch_add(1, std::memory_order_relaxed) < options_.max_in_flight;
+  if (!admitted) in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  return new WithdrawCall(upstream_, options_, admitted ? &in_flight_ : nullptr, context, request,
+                          response);
 }
 
 }  // namespace osm

@@ -1,6 +1,7 @@
 #ifndef OSM_SERVER_WITHDRAW_SERVICE_H_
 #define OSM_SERVER_WITHDRAW_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,11 @@ class WithdrawService final : public huaweicloud::osm::v2::MessageService::Callb
     // x-auth-token metadata is then ignored, never forwarded. Null: the
     // caller's token is required and passed through as X-Auth-Token.
     std::shared_ptr<CredentialsProvider> credentials;
+    // Calls served at once; one more is refused at once with
+    // RESOURCE_EXHAUSTED, RetryInfo and grpc-retry-pushback-ms.
+    int max_in_flight = 4096;
+    // The delay a refused caller is asked to wait.
+    absl::Duration overload_retry_delay = absl::Seconds(1);
   };
 
   // `upstream` must outlive the service.
@@ -46,6 +52,8 @@ class WithdrawService final : public huaweicloud::osm::v2::MessageService::Callb
  private:
   UpstreamClient* const upstream_;
   const Options options_;
+  // Calls admitted and not yet done.
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace osm

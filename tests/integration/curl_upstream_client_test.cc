@@ -2,6 +2,12 @@
 
 #include "curl_upstream_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -184,6 +190,114 @@ TEST(CurlUpstreamClientTest, SpreadsTransfersOverLoopsAndReusesConnections) {
   EXPECT_EQ(upstream.request_count(), 6);
   // One connection per loop, each kept alive across rounds.
   EXPECT_EQ(upstream.connections_accepted(), 2);
+}
+
+// A port that refuses connections until listen() is called on `fd`.
+struct RefusingPort {
+  RefusingPort() {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    socklen_t length = sizeof(address);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    port = ntohs(address.sin_port);
+  }
+  ~RefusingPort() { close(fd); }
+  int fd;
+  int port;
+};
+
+TEST(CurlUpstreamClientTest, ConnectionRefusedIsRetriedUntilTheUpstreamComesUp) {
+  RefusingPort upstream;
+  Outcomes outcomes;
+  MetricsRegistry registry;
+  Counter* retries = registry.AddCounter("retries_total", "Retries.");
+  CurlUpstreamClient::Options options;
+  options.scheme = "http";
+  options.max_attempts = 10;
+  options.retry_backoff = absl::Milliseconds(20);
+  options.retries_counter = retries;
+  auto client = *CurlUpstreamClient::Create(options);
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", upstream.port, "/v2/x");
+  request.deadline = absl::Now() + absl::Seconds(20);
+  client->Start(std::move(request), outcomes.Callback());
+
+  // The first attempt was refused and another is scheduled; now come up.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (retries->Value() == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_GE(retries->Value(), 1u);
+  ASSERT_EQ(listen(upstream.fd, 8), 0);
+  pollfd ready{upstream.fd, POLLIN, 0};
+  ASSERT_EQ(poll(&ready, 1, 10000), 1);
+  const int connection = accept(upstream.fd, nullptr, nullptr);
+  char buffer[4096];
+  ASSERT_GT(recv(connection, buffer, sizeof(buffer), 0), 0);
+  const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+  ASSERT_EQ(send(connection, answer.data(), answer.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(answer.size()));
+  auto results = outcomes.WaitFor(1);
+  close(connection);
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_EQ(results[0]->status, 200);
+}
+
+TEST(CurlUpstreamClientTest, RetriesStopAtMaxAttemptsAndInsideTheDeadline) {
+  RefusingPort upstream;
+  MetricsRegistry registry;
+  Counter* retries = registry.AddCounter("retries_total", "Retries.");
+  CurlUpstreamClient::Options options;
+  options.scheme = "http";
+  options.max_attempts = 3;
+  options.retry_backoff = absl::Milliseconds(10);
+  options.retries_counter = retries;
+  {
+    Outcomes outcomes;
+    auto client = *CurlUpstreamClient::Create(options);
+    HttpRequest request;
+    request.url = absl::StrCat("http://127.0.0.1:", upstream.port, "/v2/x");
+    request.deadline = absl::Now() + absl::Seconds(20);
+    client->Start(std::move(request), outcomes.Callback());
+    auto results = outcomes.WaitFor(1);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(retries->Value(), 2u);  // three attempts in all
+  }
+  {
+    // No room in the deadline for the backoff: no retry at all.
+    options.retry_backoff = absl::Seconds(5);
+    Outcomes outcomes;
+    auto client = *CurlUpstreamClient::Create(options);
+    HttpRequest request;
+    request.url = absl::StrCat("http://127.0.0.1:", upstream.port, "/v2/x");
+    request.deadline = absl::Now() + absl::Seconds(2);
+    client->Start(std::move(request), outcomes.Callback());
+    auto results = outcomes.WaitFor(1);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(retries->Value(), 2u);
+  }
+}
+
+TEST(CurlUpstreamClientTest, AFailureAfterSendingIsNeverRetried) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& exchange) { exchange.Reset(); });
+  MetricsRegistry registry;
+  Counter* retries = registry.AddCounter("retries_total", "Retries.");
+  CurlUpstreamClient::Options options;
+  options.scheme = "http";
+  options.retries_counter = retries;
+  Outcomes outcomes;
+  auto client = *CurlUpstreamClient::Create(options);
+  client->Start(Request(upstream), outcomes.Callback());
+  auto results = outcomes.WaitFor(1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(upstream.request_count(), 1);
+  EXPECT_EQ(retries->Value(), 0u);
 }
 
 TEST(CurlUpstreamClientTest, RejectsBadOptions) {

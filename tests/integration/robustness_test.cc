@@ -1,0 +1,472 @@
+// Faults from the upstream, overload and hostile callers: each ends in the
+// right status within the caller's deadline, leaks nothing, and leaves the
+// adapter serving the next call normally.
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "adapter_server.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "huaweicloud/osm/v2/message_service.grpc.pb.h"
+#include "mutex.h"
+#include "support/adapter_process.h"
+#include "support/scripted_upstream.h"
+#include "support/status_details.h"
+
+namespace osm {
+namespace {
+
+using huaweicloud::osm::v2::MessageService;
+using huaweicloud::osm::v2::WithdrawRequest;
+using huaweicloud::osm::v2::WithdrawResponse;
+using testing::AdapterProcess;
+using testing::DecodedDetails;
+using testing::DecodeDetails;
+using ::testing::HasSubstr;
+using testing::ScriptedUpstream;
+using testing::UpstreamExchange;
+
+constexpr char kToken[] = "robustness-token";
+
+int OpenDescriptors() {
+  int count = 0;
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    while (dirent* entry = readdir(dir)) count += entry->d_name[0] != '.' ? 1 : 0;
+    closedir(dir);
+  }
+  return count - 1;
+}
+
+WithdrawRequest MakeRequest(std::string case_id = "case-1") {
+  WithdrawRequest request;
+  request.set_case_id(std::move(case_id));
+  request.set_message_id("msg-1");
+  return request;
+}
+
+class RobustnessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    AdapterConfig config;
+    config.listen = "127.0.0.1:0";
+    config.upstream = upstream_.base_url();
+    config.access_log = "off";
+    config.metrics_listen = "127.0.0.1:0";
+    auto server = AdapterServer::Start(config);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = MessageService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                        grpc::InsecureChannelCredentials()));
+  }
+
+  grpc::Status Call(const WithdrawRequest& request, absl::Duration timeout = absl::Seconds(10),
+                    const std::string& token = kToken,
+                    const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    context.AddMetadata("x-auth-token", token);
+    for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+    WithdrawResponse response;
+    return stub_->Withdraw(&context, request, &response);
+  }
+
+  // After any fault, the next ordinary call must just work.
+  void ExpectServingNormally() {
+    upstream_.SetHandler([](UpstreamExchange& exchange) {
+      exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "fine"}});
+    });
+    const grpc::Status status = Call(MakeRequest());
+    EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  }
+
+  ScriptedUpstream upstream_;
+  std::unique_ptr<AdapterServer> server_;
+  std::unique_ptr<MessageService::Stub> stub_;
+};
+
+struct Fault {
+  std::string name;
+  std::function<void(UpstreamExchange&)> upstream;
+  absl::Duration deadline;
+  grpc::StatusCode code;
+  std::string reason;  // ErrorInfo reason; "" to skip the check
+};
+
+std::string ChunkedHeaders() { return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"; }
+
+TEST_F(RobustnessTest, UpstreamFaultsEndInTheRightStatusWithinTheDeadline) {
+  const std::vector<Fault> faults = {
+      {"reset during the headers",
+       [](UpstreamExchange& x) {
+         x.Write("HTTP/1.1 200 OK\r\nContent-Ty");
+         x.Reset();
+       },
+       absl::Seconds(5), grpc::StatusCode::UNAVAILABLE, "UPSTREAM_UNAVAILABLE"},
+      {"reset after the headers, during the body",
+       [](UpstreamExchange& x) {
+         x.Write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"error_co");
+         x.Reset();
+       },
+       absl::Seconds(5), grpc::StatusCode::UNAVAILABLE, "UPSTREAM_UNAVAILABLE"},
+      {"closed with Content-Length larger than what was sent",
+       [](UpstreamExchange& x) {
+         x.Write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"error_co");
+         x.Close();
+       },
+       absl::Seconds(5), grpc::StatusCode::UNAVAILABLE, "UPSTREAM_UNAVAILABLE"},
+      {"accept and never answer",
+       [](UpstreamExchange& x) { x.WaitForPeerClose(absl::Seconds(30)); }, absl::Milliseconds(400),
+       grpc::StatusCode::DEADLINE_EXCEEDED, ""},
+      {"headers, then a body that stalls",
+       [](UpstreamExchange& x) {
+         x.Write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"err");
+         x.WaitForPeerClose(absl::Seconds(30));
+       },
+       absl::Milliseconds(400), grpc::StatusCode::DEADLINE_EXCEEDED, ""},
+      {"a body that trickles a byte a second",
+       [](UpstreamExchange& x) {
+         x.Write("HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n");
+         for (int i = 0; i < 60 && !x.WaitForPeerClose(absl::Seconds(1)); ++i) x.Write("{");
+       },
+       absl::Milliseconds(1500), grpc::StatusCode::DEADLINE_EXCEEDED, ""},
+      {"a chunked body that never ends",
+       [](UpstreamExchange& x) {
+         x.Write(ChunkedHeaders());
+         while (!x.WaitForPeerClose(absl::Milliseconds(50)) && x.Write("1\r\n \r\n")) {
+         }
+       },
+       absl::Milliseconds(500), grpc::StatusCode::DEADLINE_EXCEEDED, ""},
+      {"20 MiB at once", [](UpstreamExchange& x) { x.Respond(200, std::string(20 << 20, 'x')); },
+       absl::Seconds(10), grpc::StatusCode::UNKNOWN, "UPSTREAM_RESPONSE_TOO_LARGE"},
+      {"HTML from a load balancer with 502",
+       [](UpstreamExchange& x) {
+         x.Respond(502, "<html><body>bad gateway</body></html>", {{"Content-Type", "text/html"}});
+       },
+       absl::Seconds(5), grpc::StatusCode::UNAVAILABLE, "UPSTREAM_HTTP_ERROR"},
+      {"200 with a body that is not JSON",
+       [](UpstreamExchange& x) { x.Respond(200, "OK, withdrawn"); }, absl::Seconds(5),
+       grpc::StatusCode::UNKNOWN, "MALFORMED_UPSTREAM_RESPONSE"},
+      {"200 with JSON that is not an object",
+       [](UpstreamExchange& x) { x.Respond(200, "[\"error_code\", \"\"]"); }, absl::Seconds(5),
+       grpc::StatusCode::UNKNOWN, "MALFORMED_UPSTREAM_RESPONSE"},
+      {"200 with error_code of the wrong type",
+       [](UpstreamExchange& x) { x.Respond(200, R"({"error_code":{"nested":true}})"); },
+       absl::Seconds(5), grpc::StatusCode::UNKNOWN, "MALFORMED_UPSTREAM_RESPONSE"},
+      {"a status line that is not HTTP",
+       [](UpstreamExchange& x) {
+         x.Write("SSH-2.0-OpenSSH_9.2\r\n");
+         x.Close();
+       },
+       absl::Seconds(5), grpc::StatusCode::UNAVAILABLE, "UPSTREAM_UNAVAILABLE"},
+  };
+  ExpectServingNormally();
+  const int descriptors_before = OpenDescriptors();
+  for (const Fault& fault : faults) {
+    SCOPED_TRACE(fault.name);
+    upstream_.SetHandler(fault.upstream);
+    const absl::Time start = absl::Now();
+    const int requests_before = upstream_.request_count();
+    const grpc::Status status = Call(MakeRequest(), fault.deadline);
+    EXPECT_EQ(status.error_code(), fault.code)
+        << status.error_message() << " requests " << upstream_.request_count() - requests_before;
+    EXPECT_LT(absl::Now() - start, fault.deadline + absl::Seconds(1));
+    EXPECT_LE(status.error_message().size(), 1024u);
+    if (!fault.reason.empty()) {
+      const DecodedDetails details = DecodeDetails(status);
+      ASSERT_EQ(details.error_infos.size(), 1u);
+      EXPECT_EQ(details.error_infos[0].reason(), fault.reason);
+    }
+    ExpectServingNormally();
+  }
+  // Connections of failed transfers are closed, not kept: what is open now
+  // is what was open before (the kept-alive connection, both of its ends).
+  EXPECT_LE(OpenDescriptors(), descriptors_before + 2);
+}
+
+TEST_F(RobustnessTest, RetryAfterAsAnHttpDate) {
+  const absl::Time when = absl::Now() + absl::Seconds(90);
+  upstream_.SetHandler([when](UpstreamExchange& x) {
+    x.Respond(503, "",
+              {{"Retry-After",
+                absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", when, absl::UTCTimeZone())}});
+  });
+  const grpc::Status status = Call(MakeRequest());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  const DecodedDetails details = DecodeDetails(status);
+  ASSERT_EQ(details.retry_infos.size(), 1u);
+  EXPECT_GE(details.retry_infos[0].retry_delay().seconds(), 85);
+  EXPECT_LE(details.retry_infos[0].retry_delay().seconds(), 90);
+}
+
+TEST_F(RobustnessTest, RedirectToAnotherHostIsNotFollowedAndCredentialsStayHome) {
+  ScriptedUpstream other;
+  upstream_.SetHandler([&other](UpstreamExchange& x) {
+    x.Respond(307, "", {{"Location", absl::StrCat(other.base_url(), "/steal")}});
+  });
+  const grpc::Status status = Call(MakeRequest());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(other.request_count(), 0);
+  EXPECT_EQ(other.connections_accepted(), 0);
+  ExpectServingNormally();
+}
+
+TEST_F(RobustnessTest, MetadataAtAndBeyondTheLimits) {
+  std::string received_token;
+  upstream_.SetHandler([&](UpstreamExchange& x) {
+    received_token = x.request().Header("X-Auth-Token").value_or("");
+    x.Respond(200, testing::kSuccessBody);
+  });
+  const std::string longest(5000, 't');
+  EXPECT_TRUE(Call(MakeRequest(), absl::Seconds(10), longest).ok());
+  EXPECT_EQ(received_token, longest);
+  EXPECT_EQ(Call(MakeRequest(), absl::Seconds(10), std::string(5001, 't')).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Far beyond gRPC's own metadata limit: refused by the transport.
+  const grpc::Status huge =
+      Call(MakeRequest(), absl::Seconds(10), kToken, {{"x-padding", std::string(40000, 'p')}});
+  EXPECT_FALSE(huge.ok());
+  ExpectServingNormally();
+}
+
+TEST_F(RobustnessTest, AnOversizedRequestIsRefusedWithAClearStatus) {
+  const grpc::Status status = Call(MakeRequest(std::string(5 << 20, 'c')));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("larger than max"));
+  EXPECT_EQ(upstream_.request_count(), 0);
+  ExpectServingNormally();
+}
+
+TEST_F(RobustnessTest, ThousandsOfConnectionsOpenedAndDropped) {
+  ExpectServingNormally();
+  const int descriptors_before = OpenDescriptors();
+  for (int i = 0; i < 3000; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 && i % 2 == 0) {
+      // Half of them say something that is not HTTP/2 first.
+      (void)send(fd, "GET / HTTP/1.1\r\n\r\n", 18, MSG_NOSIGNAL);
+    }
+    close(fd);
+  }
+  ExpectServingNormally();
+  // The server closes its ends of the dropped connections.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (OpenDescriptors() > descriptors_before + 4 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_LE(OpenDescriptors(), descriptors_before + 4);
+}
+
+TEST_F(RobustnessTest, AStormOfCancellationsMidFlight) {
+  upstream_.SetHandler([](UpstreamExchange& x) { x.WaitForPeerClose(absl::Seconds(60)); });
+  constexpr int kCalls = 500;
+  struct PendingCall {
+    grpc::ClientContext context;
+    WithdrawRequest request = MakeRequest();
+    WithdrawResponse response;
+    grpc::Status status;
+  };
+  std::vector<PendingCall> calls(kCalls);
+  Mutex mu;
+  CondVar changed;
+  int done = 0;
+  for (PendingCall& call : calls) {
+    call.context.AddMetadata("x-auth-token", kToken);
+    stub_->async()->Withdraw(&call.context, &call.request, &call.response,
+                             [&](grpc::Status status) {
+                               MutexLock lock(&mu);
+                               call.status = std::move(status);
+                               ++done;
+                               changed.NotifyAll();
+                             });
+  }
+  ASSERT_TRUE(upstream_.WaitForRequests(kCalls, absl::Seconds(30)));
+  for (PendingCall& call : calls) call.context.TryCancel();
+  {
+    MutexLock lock(&mu);
+    changed.Wait(&mu, [&] {
+      mu.AssertHeld();
+      return done == kCalls;
+    });
+  }
+  for (const PendingCall& call : calls)
+    EXPECT_EQ(call.status.error_code(), grpc::StatusCode::CANCELLED);
+  // Every upstream transfer was aborted.
+  EXPECT_TRUE(upstream_.WaitForPeerCloses(kCalls, absl::Seconds(30)));
+  ExpectServingNormally();
+}
+
+TEST_F(RobustnessTest, DeadlinesOfAMillisecondAndOfAYear) {
+  upstream_.SetHandler([](UpstreamExchange& x) { x.WaitForPeerClose(absl::Seconds(60)); });
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(Call(MakeRequest(), absl::Milliseconds(1)).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  ExpectServingNormally();
+
+  // A year is bounded by --max_upstream_timeout.
+  server_.reset();
+  AdapterConfig config;
+  config.listen = "127.0.0.1:0";
+  config.upstream = upstream_.base_url();
+  config.access_log = "off";
+  config.max_upstream_timeout = absl::Milliseconds(300);
+  server_ = *AdapterServer::Start(config);
+  stub_ = MessageService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                      grpc::InsecureChannelCredentials()));
+  upstream_.SetHandler([](UpstreamExchange& x) { x.WaitForPeerClose(absl::Seconds(60)); });
+  const absl::Time start = absl::Now();
+  const grpc::Status status = Call(MakeRequest(), absl::Hours(24 * 365));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  ExpectServingNormally();
+}
+
+TEST_F(RobustnessTest, AQueueForUpstreamConnectionsCountsInsideTheDeadline) {
+  server_.reset();
+  AdapterConfig config;
+  config.listen = "127.0.0.1:0";
+  config.upstream = upstream_.base_url();
+  config.access_log = "off";
+  config.max_upstream_connections = 1;
+  server_ = *AdapterServer::Start(config);
+  stub_ = MessageService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                      grpc::InsecureChannelCredentials()));
+  upstream_.SetHandler([](UpstreamExchange& x) {
+    absl::SleepFor(absl::Milliseconds(50));  // the upstream's latency
+    x.Respond(200, testing::kSuccessBody);
+  });
+  // Five calls share the one connection, one after the other.
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 5; ++i) {
+    threads.emplace_back([&] { ok += Call(MakeRequest(), absl::Seconds(10)).ok() ? 1 : 0; });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 5);
+  EXPECT_EQ(upstream_.connections_accepted(), 1);
+}
+
+// 20,000 calls against a slow upstream with --max_in_flight=500: the excess
+// is refused at once with RESOURCE_EXHAUSTED, a RetryInfo and a pushback;
+// the admitted calls succeed; memory stays bounded.
+TEST(OverloadTest, AFloodIsRefusedFastAndMemoryStaysBounded) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& x) {
+    absl::SleepFor(absl::Milliseconds(300));  // the upstream's latency
+    x.Respond(200, testing::kSuccessBody);
+  });
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--max_in_flight=500",
+                          "--access_log=off"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto stub = MessageService::NewStub(
+      grpc::CreateChannel(adapter.target(), grpc::InsecureChannelCredentials()));
+
+  constexpr int kCalls = 20000;
+  struct FloodCall {
+    grpc::ClientContext context;
+    WithdrawRequest request = MakeRequest();
+    WithdrawResponse response;
+    grpc::Status status;
+    absl::Time started;
+    absl::Duration took;
+    std::string pushback;
+  };
+  std::vector<FloodCall> calls(kCalls);
+  Mutex mu;
+  CondVar changed;
+  int done = 0;
+  for (FloodCall& call : calls) {
+    call.context.AddMetadata("x-auth-token", kToken);
+    call.context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
+    call.started = absl::Now();
+    stub->async()->Withdraw(&call.context, &call.request, &call.response, [&](grpc::Status status) {
+      const absl::Time now = absl::Now();
+      MutexLock lock(&mu);
+      call.took = now - call.started;
+      call.status = std::move(status);
+      for (const auto& [key, value] : call.context.GetServerTrailingMetadata()) {
+        if (key == "grpc-retry-pushback-ms") {
+          call.pushback.assign(value.data(), value.size());
+        }
+      }
+      ++done;
+      changed.NotifyAll();
+    });
+  }
+  {
+    MutexLock lock(&mu);
+    changed.WaitUntil(&mu, absl::ToChronoTime(absl::Now() + absl::Seconds(120)), [&] {
+      mu.AssertHeld();
+      return done == kCalls;
+    });
+    ASSERT_EQ(done, kCalls);
+  }
+  int ok = 0;
+  int refused = 0;
+  absl::Duration slowest_refusal;
+  for (FloodCall& call : calls) {
+    if (call.status.ok()) {
+      ++ok;
+    } else {
+      ASSERT_EQ(call.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << call.status.error_message();
+      ++refused;
+      slowest_refusal = std::max(slowest_refusal, call.took);
+      EXPECT_EQ(call.pushback, "1000");
+    }
+  }
+  const DecodedDetails details =
+      DecodeDetails(std::find_if(calls.begin(), calls.end(), [](const FloodCall& c) {
+                      return !c.status.ok();
+                    })->status);
+  ASSERT_EQ(details.error_infos.size(), 1u);
+  EXPECT_EQ(details.error_infos[0].reason(), "TOO_MANY_CALLS_IN_FLIGHT");
+  ASSERT_EQ(details.retry_infos.size(), 1u);
+  EXPECT_EQ(details.retry_infos[0].retry_delay().seconds(), 1);
+
+  EXPECT_EQ(ok + refused, kCalls);
+  EXPECT_GE(ok, 500);
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(upstream.request_count(), ok);
+  // A refusal costs no upstream time: it comes back while the admitted
+  // calls still wait for their 300 ms.
+  EXPECT_LT(slowest_refusal, absl::Seconds(10));
+  RecordProperty("admitted", ok);
+  RecordProperty("refused", refused);
+  RecordProperty("slowest_refusal_ms",
+                 static_cast<int>(absl::ToInt64Milliseconds(slowest_refusal)));
+  // The adapter's peak memory (VmHWM) under the flood.
+  std::ifstream status(absl::StrCat("/proc/", adapter.pid(), "/status"));
+  std::string line;
+  long peak_kib = 0;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "VmHWM:")) peak_kib = std::stol(line.substr(6));
+  }
+  RecordProperty("peak_rss_kib", static_cast<int>(peak_kib));
+  EXPECT_LT(peak_kib, 200 * 1024);
+}
+
+}  // namespace
+}  // namespace osm
