@@ -9,15 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "log.h"
+#include "rich_status.h"
 
 namespace osm {
 namespace {
-
-constexpr absl::string_view kCodeNames[] = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
 
 // Ids from callers that failed validation can be long: keep lines short.
 constexpr std::size_t kMaxFieldBytes = 128;
@@ -43,8 +38,7 @@ std::string FormatAccessLogLine(const AccessLogEntry& entry) {
   AppendField(line, "method", entry.method);
   AppendField(line, "case_id", entry.case_id);
   AppendField(line, "message_id", entry.message_id);
-  const int code = static_cast<int>(entry.code);
-  AppendField(line, "grpc_code", code >= 0 && code < 17 ? kCodeNames[code] : "UNKNOWN");
+  AppendField(line, "grpc_code", StatusCodeName(entry.code));
   if (!entry.reason.empty()) AppendField(line, "reason", entry.reason);
   absl::StrAppend(&line, ",\"http_status\":", entry.http_status);
   AppendField(line, "error_code", entry.error_code);

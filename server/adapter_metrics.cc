@@ -12,15 +12,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "osm_error_codes.h"
+#include "rich_status.h"
 
 namespace osm {
 namespace {
-
-constexpr absl::string_view kCodeNames[] = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
 
 constexpr absl::string_view kFailureReasons[] = {"UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT",
                                                  "CANCELLED", "UPSTREAM_TRANSPORT_ERROR"};
@@ -64,13 +59,14 @@ AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) 
   in_flight_ = registry->AddGauge("osm_adapter_calls_in_flight", "Calls being served now.");
   upstream_connections_ = registry->AddGauge("osm_adapter_upstream_connections",
                                              "Connections to the upstream currently open.");
-  upstream_retries_ = registry->AddCounter(
-      "osm_adapter_upstream_retries_total",
-      "Upstream requests tried again after failing before anything was sent.");
+  upstream_retries_ =
+      registry->AddCounter("osm_adapter_upstream_retries_total",
+                           "Upstream requests tried again after failing before anything was sent.");
   for (int code = 0; code < 17; ++code) {
     calls_[code] = registry->AddCounter(
         "osm_adapter_calls_total", "Finished calls by method and gRPC status code.",
-        {{"method", "Withdraw"}, {"code", std::string(kCodeNames[code])}});
+        {{"method", "Withdraw"},
+         {"code", std::string(StatusCodeName(static_cast<grpc::StatusCode>(code)))}});
   }
   call_duration_ = registry->AddHistogram("osm_adapter_call_duration_seconds",
                                           "Time from a call's arrival to its status.",

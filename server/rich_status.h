@@ -26,6 +26,9 @@ grpc::Status MakeRichStatus(
     grpc::StatusCode code, absl::string_view message, const google::rpc::ErrorInfo& error_info,
     std::initializer_list<const google::protobuf::Message*> more_details = {});
 
+// "NOT_FOUND" for grpc::StatusCode::NOT_FOUND, and so on.
+absl::string_view StatusCodeName(grpc::StatusCode code);
+
 // The reason of the ErrorInfo that `status` carries, or "".
 std::string ErrorInfoReason(const grpc::Status& status);
 
