@@ -2,6 +2,8 @@
 # Before/after comparison of two adapter binaries in one run, alternating
 # A B A B so that the machine's noise hits both alike:
 #   bench/compare.sh OLD_BINARY NEW_BINARY [rounds]
+# OLD_ARGS and NEW_ARGS add flags to either side (the same binary twice with
+# different flags measures what a feature costs).
 # Prints the medians of throughput (h2load, 128 calls in flight), CPU time
 # per call and mean latency with one call in flight (bench/loadgen).
 set -euo pipefail
@@ -12,9 +14,13 @@ cmake --build --preset default --target loadgen >&2
 ulimit -n "$(ulimit -Hn)"
 . bench/lib.sh
 
-start_server old "$old" --listen=127.0.0.1:0 --upstream="http://127.0.0.1:$fast_port"
+# shellcheck disable=SC2086
+start_server old "$old" --listen=127.0.0.1:0 --upstream="http://127.0.0.1:$fast_port" \
+  --metrics_listen=127.0.0.1:0 ${OLD_ARGS:-}
 old_pid=$server_pid old_port=$server_port
-start_server new "$new" --listen=127.0.0.1:0 --upstream="http://127.0.0.1:$fast_port"
+# shellcheck disable=SC2086
+start_server new "$new" --listen=127.0.0.1:0 --upstream="http://127.0.0.1:$fast_port" \
+  --metrics_listen=127.0.0.1:0 ${NEW_ARGS:-}
 new_pid=$server_pid new_port=$server_port
 for port in "$old_port" "$new_port"; do h2load_grpc "$port" -n 20000 -c 4 -m 32 >/dev/null; done
 

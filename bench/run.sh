@@ -30,7 +30,7 @@ fi
 
 start_server null build/bench/null_server --listen=127.0.0.1:0
 null_pid=$server_pid null_port=$server_port
-start_server adapter build/server/osm-adapter --listen=127.0.0.1:0 \
+start_server adapter build/server/osm-adapter --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
   --upstream="http://127.0.0.1:$fast_port"
 adapter_pid=$server_pid adapter_port=$server_port
 log "nginx :$fast_port/:$slow_port, null server :$null_port, adapter :$adapter_port"
@@ -86,7 +86,7 @@ peak_rss=$(rss_peak_kib "$adapter_pid")
 stop_server "$adapter_pid"
 
 # ---- 3. wide: 2,000 calls in flight against the 200 ms upstream ------------------
-start_server adapter-wide build/server/osm-adapter --listen=127.0.0.1:0 \
+start_server adapter-wide build/server/osm-adapter --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
   --upstream="http://127.0.0.1:$slow_port"
 wide_pid=$server_pid wide_port=$server_port
 echo "0" >"$work/wide-threads.max"
@@ -106,7 +106,7 @@ stop_server "$wide_pid"
 # ---- 4. HTTPS upstream: HTTP/1.1 and HTTP/2; what TLS costs ---------------------------
 https_rows=""
 for http2 in false true; do
-  start_server "adapter-tls-$http2" build/server/osm-adapter --listen=127.0.0.1:0 \
+  start_server "adapter-tls-$http2" build/server/osm-adapter --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
     --upstream="https://127.0.0.1:$tls_port" --upstream_ca_file="$work/cert.pem" --upstream_http2=$http2
   tls_pid=$server_pid tls_port_grpc=$server_port
   h2load_grpc "$tls_port_grpc" -n 20000 -c 4 -m 32 >/dev/null
