@@ -8,7 +8,7 @@ build=(cmake make g++ pkg-config
        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
        libabsl-dev libcurl4-openssl-dev libssl-dev golang-github-gogo-googleapis-dev
        libgoogle-perftools-dev libmicrohttpd-dev)
-test=(libgtest-dev libgmock-dev python3 python3-yaml)
+test=(libgtest-dev libgmock-dev python3 python3-yaml python3-grpcio python3-protobuf)
 demo=(nginx)
 bench=(nginx libnginx-mod-http-echo nghttp2-client libbenchmark-dev openssl curl)
 sanitizers=(clang libclang-rt-14-dev)
