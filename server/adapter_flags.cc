@@ -75,6 +75,8 @@ ABSL_FLAG(std::string, credentials_file, "",
           "{\"ak\",\"sk\"[,\"security_token\",\"domain_id\",\"expires_at\"]}, re-read "
           "when it changes; default: the HUAWEICLOUD_SDK_* variables, and without them callers' "
           "x-auth-token is passed through");
+ABSL_FLAG(absl::Duration, credentials_check_interval, absl::Seconds(1),
+          "how often --credentials_file is looked at for changes (0: on every call)");
 ABSL_FLAG(bool, trust_network_callers, false,
           "when signing: the network in front (a mesh) authorizes callers, so a listener that "
           "is neither loopback/unix nor mutual TLS is allowed");
@@ -117,8 +119,8 @@ std::string UpstreamAuthDescription() {
 // Which HUAWEICLOUD_SDK_* variables are set: names only.
 std::string CredentialVariablesState() {
   std::string state;
-  for (absl::string_view name : {kAccessKeyVariable, kSecretKeyVariable, kSecurityTokenVariable,
-                                 kDomainIdVariable}) {
+  for (absl::string_view name :
+       {kAccessKeyVariable, kSecretKeyVariable, kSecurityTokenVariable, kDomainIdVariable}) {
     const char* value = GetEnv(std::string(name).c_str());
     absl::StrAppend(&state, state.empty() ? "" : ", ", name,
                     value != nullptr && value[0] != '\0' ? " set" : " unset");
@@ -135,14 +137,19 @@ absl::Status ConfigureCredentials(AdapterConfig& config) {
                      "HUAWEICLOUD_SDK_* credentials are set in the environment too: use one "
                      "source");
     }
+    FileCredentialsProvider::Options options;
+    options.check_interval = absl::GetFlag(FLAGS_credentials_check_interval);
+    if (options.check_interval < absl::ZeroDuration()) {
+      return Invalid("credentials_check_interval", "must not be negative");
+    }
     absl::StatusOr<std::unique_ptr<FileCredentialsProvider>> provider =
-        FileCredentialsProvider::Create(file, FileCredentialsProvider::Options());
+        FileCredentialsProvider::Create(file, options);
     if (!provider.ok()) return Invalid("credentials_file", provider.status().message());
     if (const absl::Time expires_at = (*provider)->ExpiresAt(); expires_at <= absl::Now()) {
-      return Invalid("credentials_file",
-                     absl::StrCat(file, ": the credentials expired at ",
-                                  absl::FormatTime(absl::RFC3339_sec, expires_at,
-                                                   absl::UTCTimeZone())));
+      return Invalid(
+          "credentials_file",
+          absl::StrCat(file, ": the credentials expired at ",
+                       absl::FormatTime(absl::RFC3339_sec, expires_at, absl::UTCTimeZone())));
     }
     config.credentials = *std::move(provider);
     return absl::OkStatus();
@@ -181,9 +188,8 @@ absl::Status ConfigureListenerSecurity(AdapterConfig& config) {
   }
   config.trust_network_callers = absl::GetFlag(FLAGS_trust_network_callers);
   if (config.credentials != nullptr) {
-    if (absl::Status exposed =
-            CheckSigningListener(config.listen, !config.tls.client_ca_file.empty(),
-                                 config.trust_network_callers);
+    if (absl::Status exposed = CheckSigningListener(
+            config.listen, !config.tls.client_ca_file.empty(), config.trust_network_callers);
         !exposed.ok()) {
       return Invalid("listen", exposed.message());
     }

@@ -109,7 +109,8 @@ absl::StatusOr<std::string> CanonicalRequest(const SignableRequest& request) {
   }
   std::sort(headers.begin(), headers.end());
   std::string canonical_headers;
-  for (const auto& [name, value] : headers) absl::StrAppend(&canonical_headers, name, ":", value, "\n");
+  for (const auto& [name, value] : headers)
+    absl::StrAppend(&canonical_headers, name, ":", value, "\n");
 
   absl::StatusOr<std::string> body_hash = HexSha256(request.body);
   if (!body_hash.ok()) return body_hash.status();
@@ -153,10 +154,9 @@ absl::StatusOr<RequestSignature> SignRequest(const SignableRequest& request,
         "the access key is empty or has characters other than printable ASCII, or , or =");
   }
   if (secret_key.empty()) return absl::InvalidArgumentError("the secret key is empty");
-  const auto date = std::find_if(request.headers.begin(), request.headers.end(),
-                                 [](const auto& header) {
-                                   return absl::EqualsIgnoreCase(header.first, "x-sdk-date");
-                                 });
+  const auto date = std::find_if(
+      request.headers.begin(), request.headers.end(),
+      [](const auto& header) { return absl::EqualsIgnoreCase(header.first, "x-sdk-date"); });
   if (date == request.headers.end()) {
     return absl::InvalidArgumentError("X-Sdk-Date must be among the signed headers");
   }

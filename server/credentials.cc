@@ -78,8 +78,8 @@ absl::Status ValidateCredentials(const AkSkCredentials& credentials,
 }
 
 bool AnyCredentialVariableSet(const GetEnvironment& getenv) {
-  for (absl::string_view name : {kAccessKeyVariable, kSecretKeyVariable, kSecurityTokenVariable,
-                                 kDomainIdVariable}) {
+  for (absl::string_view name :
+       {kAccessKeyVariable, kSecretKeyVariable, kSecurityTokenVariable, kDomainIdVariable}) {
     const char* value = getenv(std::string(name).c_str());
     if (value != nullptr && value[0] != '\0') return true;
   }
@@ -114,8 +114,7 @@ absl::StatusOr<CredentialsFile> ParseCredentialsFile(absl::string_view contents)
   // The parser's own message quotes the text around the error, which may be
   // a key: it is never passed on.
   if (!google::protobuf::util::JsonStringToMessage(std::string(contents), &object, options).ok()) {
-    return absl::InvalidArgumentError(
-        "not a complete JSON object (half-written, or not JSON)");
+    return absl::InvalidArgumentError("not a complete JSON object (half-written, or not JSON)");
   }
   CredentialsFile file;
   std::string expires_at;
@@ -147,9 +146,8 @@ absl::StatusOr<CredentialsFile> ParseCredentialsFile(absl::string_view contents)
   if (!expires_at.empty()) {
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, expires_at, &file.expires_at, &error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("expires_at must be an RFC 3339 time such as 2025-01-02T03:04:05Z: ",
-                       error));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "expires_at must be an RFC 3339 time such as 2025-01-02T03:04:05Z: ", error));
     }
   }
   return file;
@@ -252,7 +250,8 @@ absl::StatusOr<FileCredentialsProvider::Loaded> FileCredentialsProvider::Load(
     return fail("changed while it was read");
   }
   absl::StatusOr<CredentialsFile> parsed = ParseCredentialsFile(contents);
-  if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.status().message()));
+  if (!parsed.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.status().message()));
   loaded.file = *std::move(parsed);
   return loaded;
 }

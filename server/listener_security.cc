@@ -98,21 +98,21 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
   const WipedString key_pem(*std::move(key_text));
   {
     UniqueBio bio = MemoryBio(key_pem.get());
-    UniqueKey key(bio == nullptr ? nullptr
-                                 : PEM_read_bio_PrivateKey(bio.get(), nullptr, &NoPassphrase,
-                                                           nullptr),
+    UniqueKey key(bio == nullptr
+                      ? nullptr
+                      : PEM_read_bio_PrivateKey(bio.get(), nullptr, &NoPassphrase, nullptr),
                   &EVP_PKEY_free);
     ERR_clear_error();
     if (key == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tls_key_file: ", files.key_file,
-          " holds no PEM private key (an encrypted key is not supported)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls_key_file: ", files.key_file,
+                       " holds no PEM private key (an encrypted key is not supported)"));
     }
     if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
       ERR_clear_error();
-      return absl::InvalidArgumentError(
-          absl::StrCat("--tls_key_file: ", files.key_file,
-                       " is not the key of the certificate in ", files.cert_file));
+      return absl::InvalidArgumentError(absl::StrCat("--tls_key_file: ", files.key_file,
+                                                     " is not the key of the certificate in ",
+                                                     files.cert_file));
     }
   }
 
@@ -121,11 +121,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     absl::StatusOr<std::string> ca_pem = ReadPemFile("--tls_client_ca_file", files.client_ca_file);
     if (!ca_pem.ok()) return ca_pem.status();
     if (ReadCertificates(*ca_pem).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tls_client_ca_file: ", files.client_ca_file, " holds no PEM certificate"));
+      return absl::InvalidArgumentError(absl::StrCat("--tls_client_ca_file: ", files.client_ca_file,
+                                                     " holds no PEM certificate"));
     }
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     options.pem_root_certs = *std::move(ca_pem);
   }
   options.pem_key_cert_pairs.push_back({key_pem.get(), *std::move(cert_pem)});

@@ -94,7 +94,9 @@ absl::StatusOr<SignedHttpRequest> BuildSignedWithdrawHttpRequest(
 void RedactEchoedSecret(absl::StatusOr<HttpResponse>& outcome, absl::string_view secret) {
   if (!outcome.ok() || secret.empty()) return;
   for (std::string* text : {&outcome->body, &outcome->request_id, &outcome->retry_after}) {
-    if (absl::StrContains(*text, secret)) *text = absl::StrReplaceAll(*text, {{secret, "[REDACTED]"}});
+    if (absl::StrContains(*text, secret)) {
+      *text = absl::StrReplaceAll(*text, {{secret, "[REDACTED]"}});
+    }
   }
 }
 

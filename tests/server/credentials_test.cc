@@ -36,8 +36,8 @@ void ExpectQuotesNone(const absl::Status& status, const std::vector<std::string>
   }
 }
 
-AkSkCredentials Key(std::string access_key, std::string secret_key,
-                    std::string security_token = "", std::string domain_id = "") {
+AkSkCredentials Key(std::string access_key, std::string secret_key, std::string security_token = "",
+                    std::string domain_id = "") {
   return AkSkCredentials{std::move(access_key), std::move(secret_key), std::move(security_token),
                          std::move(domain_id)};
 }
@@ -122,7 +122,7 @@ TEST(CredentialsFromEnvironmentTest, UnusableValuesNameTheVariableNeverTheValue)
         CredentialsFromEnvironment(environment.getenv());
     ASSERT_FALSE(credentials.ok());
     EXPECT_EQ(credentials.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(credentials.status().message(), c.message);
+    EXPECT_EQ(std::string(credentials.status().message()), c.message);
     ExpectQuotesNone(credentials.status(), {kSecret});
   }
 }
@@ -199,8 +199,8 @@ TEST(StaticCredentialsProviderTest, AlwaysGivesTheSameCredentials) {
 }
 
 std::string FileFor(const AkSkCredentials& key, const std::string& expires_at = "") {
-  std::string json = absl::StrCat(R"({"ak":")", key.access_key, R"(","sk":")", key.secret_key,
-                                  R"(")");
+  std::string json =
+      absl::StrCat(R"({"ak":")", key.access_key, R"(","sk":")", key.secret_key, R"(")");
   if (!key.security_token.empty()) {
     absl::StrAppend(&json, R"(,"security_token":")", key.security_token, R"(")");
   }
@@ -235,24 +235,27 @@ TEST_F(FileCredentialsProviderTest, CreateFailsNamingTheFile) {
   absl::StatusOr<std::unique_ptr<FileCredentialsProvider>> provider =
       FileCredentialsProvider::Create(dir_.File("missing.json"), options);
   ASSERT_FALSE(provider.ok());
-  EXPECT_EQ(provider.status().message(),
+  EXPECT_EQ(std::string(provider.status().message()),
             absl::StrCat(dir_.File("missing.json"), ": No such file or directory"));
 
   const std::string half = dir_.Write("half.json", R"({"ak":"AK","sk":"sk-sec)");
   provider = FileCredentialsProvider::Create(half, options);
   ASSERT_FALSE(provider.ok());
-  EXPECT_EQ(provider.status().message(),
+  EXPECT_EQ(std::string(provider.status().message()),
             absl::StrCat(half, ": not a complete JSON object (half-written, or not JSON)"));
   ExpectQuotesNone(provider.status(), {"sk-sec"});
 
   provider = FileCredentialsProvider::Create(dir_.path(), options);
   ASSERT_FALSE(provider.ok());
-  EXPECT_EQ(provider.status().message(), absl::StrCat(dir_.path(), ": not a regular file"));
+  EXPECT_EQ(std::string(provider.status().message()),
+            absl::StrCat(dir_.path(), ": not a regular file"));
 
-  const std::string large = dir_.Write("large.json", std::string(kMaxCredentialsFileBytes + 1, ' '));
+  const std::string large =
+      dir_.Write("large.json", std::string(kMaxCredentialsFileBytes + 1, ' '));
   provider = FileCredentialsProvider::Create(large, options);
   ASSERT_FALSE(provider.ok());
-  EXPECT_EQ(provider.status().message(), absl::StrCat(large, ": larger than 65536 bytes"));
+  EXPECT_EQ(std::string(provider.status().message()),
+            absl::StrCat(large, ": larger than 65536 bytes"));
 }
 
 TEST_F(FileCredentialsProviderTest, PicksUpARotatedFileAtTheNextCheckOnly) {
@@ -311,7 +314,7 @@ TEST_F(FileCredentialsProviderTest, ExpiredCredentialsAreUnavailableUntilReplace
   const absl::StatusOr<std::shared_ptr<const AkSkCredentials>> expired = provider->Get(expiry);
   ASSERT_FALSE(expired.ok());
   EXPECT_EQ(expired.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(expired.status().message(),
+  EXPECT_EQ(std::string(expired.status().message()),
             "the credentials from the file expired at 2030-01-01T00:00:00+00:00 and no valid "
             "replacement has been loaded");
 

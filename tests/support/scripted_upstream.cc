@@ -43,9 +43,9 @@ struct Wire {
 
   bool WriteAll(absl::string_view bytes) const {
     while (!bytes.empty()) {
-      const ssize_t written =
-          tls == nullptr ? send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL)
-                         : SSL_write(tls, bytes.data(), static_cast<int>(bytes.size()));
+      const ssize_t written = tls == nullptr
+                                  ? send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL)
+                                  : SSL_write(tls, bytes.data(), static_cast<int>(bytes.size()));
       if (written <= 0) {
         if (written < 0 && tls == nullptr && errno == EINTR) continue;
         return false;
@@ -64,12 +64,11 @@ SSL_CTX* NewServerContext(const UpstreamTls& tls) {
   BIO* key_bio = BIO_new_mem_buf(tls.key_pem.data(), static_cast<int>(tls.key_pem.size()));
   EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
   static constexpr unsigned char kSessionContext[] = "scripted-upstream";
-  const bool ok = context != nullptr && certificate != nullptr && key != nullptr &&
-                  SSL_CTX_use_certificate(context, certificate) == 1 &&
-                  SSL_CTX_use_PrivateKey(context, key) == 1 &&
-                  SSL_CTX_check_private_key(context) == 1 &&
-                  SSL_CTX_set_session_id_context(context, kSessionContext,
-                                                 sizeof(kSessionContext) - 1) == 1;
+  const bool ok =
+      context != nullptr && certificate != nullptr && key != nullptr &&
+      SSL_CTX_use_certificate(context, certificate) == 1 &&
+      SSL_CTX_use_PrivateKey(context, key) == 1 && SSL_CTX_check_private_key(context) == 1 &&
+      SSL_CTX_set_session_id_context(context, kSessionContext, sizeof(kSessionContext) - 1) == 1;
   X509_free(certificate);
   EVP_PKEY_free(key);
   BIO_free(cert_bio);

@@ -1,11 +1,19 @@
 #include "support/secret_scan.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
 namespace osm::testing {
+
+std::string MaskSecrets(absl::string_view text, const std::vector<Secret>& secrets) {
+  std::string masked(text);
+  for (const Secret& secret : secrets) {
+    if (!secret.value.empty()) {
+      masked = absl::StrReplaceAll(masked, {{secret.value, absl::StrCat("<", secret.name, ">")}});
+    }
+  }
+  return masked;
+}
 
 std::string FindSecrets(absl::string_view where, absl::string_view text,
                         const std::vector<Secret>& secrets) {
@@ -16,15 +24,11 @@ std::string FindSecrets(absl::string_view where, absl::string_view text,
     for (std::size_t at = text.find(secret.value); at != absl::string_view::npos;
          at = text.find(secret.value, at + 1)) {
       const std::size_t from = at > kContext ? at - kContext : 0;
-      std::string context(text.substr(from, at + secret.value.size() + kContext - from));
-      // Mask every secret in the excerpt, not just this one.
-      for (const Secret& other : secrets) {
-        if (!other.value.empty()) {
-          context = absl::StrReplaceAll(context, {{other.value, absl::StrCat("<", other.name, ">")}});
-        }
-      }
-      absl::StrAppend(&findings, secret.name, " in ", where, " at offset ", at, ": ...",
-                      context, "...\n");
+      // Every secret masked in the excerpt, not just this one.
+      const std::string context =
+          MaskSecrets(text.substr(from, at + secret.value.size() + kContext - from), secrets);
+      absl::StrAppend(&findings, secret.name, " in ", where, " at offset ", at, ": ...", context,
+                      "...\n");
     }
   }
   return findings;

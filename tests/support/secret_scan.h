@@ -21,6 +21,10 @@ struct Secret {
 std::string FindSecrets(absl::string_view where, absl::string_view text,
                         const std::vector<Secret>& secrets);
 
+// `text` with every one of `secrets` replaced by "<its name>", safe to print
+// in a failure message.
+std::string MaskSecrets(absl::string_view text, const std::vector<Secret>& secrets);
+
 }  // namespace osm::testing
 
 #endif  // OSM_TESTS_SUPPORT_SECRET_SCAN_H_

@@ -44,8 +44,8 @@ std::string HmacSha256Hex(absl::string_view key, absl::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   std::size_t size = 0;
   if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-                reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
-                sizeof(mac), &size) == nullptr) {
+                reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, sizeof(mac),
+                &size) == nullptr) {
     return "";
   }
   return ToHex(mac, size);
@@ -100,7 +100,8 @@ std::string CanonicalQuery(absl::string_view query) {
   if (query.empty()) return "";
   std::multimap<std::string, std::string> sorted;
   for (absl::string_view pair : absl::StrSplit(query, '&')) {
-    std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
     sorted.emplace(Unescape(parts.first), Unescape(parts.second));
   }
   std::vector<std::pair<std::string, std::string>> pairs(sorted.begin(), sorted.end());
@@ -114,6 +115,24 @@ std::string CanonicalQuery(absl::string_view query) {
 }
 
 }  // namespace
+
+std::optional<absl::Time> ParseSdkDate(absl::string_view text) {
+  int year, month, day, hour, minute, second;
+  char t, z, end;
+  if (text.size() != 16 ||
+      std::sscanf(std::string(text).c_str(), "%4d%2d%2d%c%2d%2d%2d%c%c", &year, &month, &day, &t,
+                  &hour, &minute, &second, &z, &end) != 8 ||
+      t != 'T' || z != 'Z') {
+    return std::nullopt;
+  }
+  const absl::CivilSecond civil(year, month, day, hour, minute, second);
+  // CivilSecond normalizes 13/45 and the like: refuse instead.
+  if (civil.month() != month || civil.day() != day || civil.hour() != hour ||
+      civil.minute() != minute || civil.second() != second) {
+    return std::nullopt;
+  }
+  return absl::FromCivil(civil, absl::UTCTimeZone());
+}
 
 absl::StatusOr<ReceivedAuthorization> ParseAuthorization(absl::string_view value) {
   if (!absl::ConsumePrefix(&value, "SDK-HMAC-SHA256 ")) {
@@ -151,21 +170,19 @@ absl::Status VerifySignedRequest(const RecordedRequest& request, absl::string_vi
   }
   std::string canonical_headers;
   for (const std::string& name : names) {
-    if (name != absl::AsciiStrToLower(name)) return Reject("a signed header name is not lower case");
+    if (name != absl::AsciiStrToLower(name))
+      return Reject("a signed header name is not lower case");
     if (request.HeaderCount(name) != 1) {
       return Reject(absl::StrCat("signed header ", name, " is not sent exactly once"));
     }
-    canonical_headers += name + ":" + std::string(absl::StripAsciiWhitespace(*request.Header(name))) + "\n";
+    canonical_headers +=
+        name + ":" + std::string(absl::StripAsciiWhitespace(*request.Header(name))) + "\n";
   }
 
   const std::string date(absl::StripAsciiWhitespace(*request.Header("X-Sdk-Date")));
-  absl::Time signed_at;
-  std::string error;
-  if (!absl::ParseTime("%Y%m%dT%H%M%SZ", date, absl::UTCTimeZone(), &signed_at, &error) ||
-      date.size() != 16) {
-    return Reject("X-Sdk-Date is not YYYYMMDDTHHMMSSZ");
-  }
-  if (absl::AbsDuration(now - signed_at) > max_skew) return Reject("X-Sdk-Date is too far off");
+  const std::optional<absl::Time> signed_at = ParseSdkDate(date);
+  if (!signed_at) return Reject("X-Sdk-Date is not YYYYMMDDTHHMMSSZ");
+  if (absl::AbsDuration(now - *signed_at) > max_skew) return Reject("X-Sdk-Date is too far off");
 
   const std::size_t question = request.target.find('?');
   const absl::string_view target(request.target);

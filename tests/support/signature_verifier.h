@@ -1,6 +1,7 @@
 #ifndef OSM_TESTS_SUPPORT_SIGNATURE_VERIFIER_H_
 #define OSM_TESTS_SUPPORT_SIGNATURE_VERIFIER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct ReceivedAuthorization {
   std::string signature;
 };
 absl::StatusOr<ReceivedAuthorization> ParseAuthorization(absl::string_view value);
+
+// An X-Sdk-Date value, "YYYYMMDDTHHMMSSZ" exactly.
+std::optional<absl::Time> ParseSdkDate(absl::string_view text);
 
 // Checks an SDK-HMAC-SHA256 signed request the way Huawei Cloud's API
 // gateway does, written from the published algorithm and sharing no code

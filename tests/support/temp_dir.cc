@@ -38,8 +38,8 @@ void WriteFileOrDie(const std::string& path, absl::string_view contents) {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(base != nullptr && base[0] != '\0' ? base : "/tmp",
-                                     "/osm-test-XXXXXX");
+  std::string pattern =
+      absl::StrCat(base != nullptr && base[0] != '\0' ? base : "/tmp", "/osm-test-XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) {
     std::perror("mkdtemp");
     std::abort();

@@ -53,8 +53,8 @@ X509* NewCertificate(EVP_PKEY* key, const std::string& common_name, X509* issuer
   Check(X509_set_pubkey(certificate, key) == 1, "X509_set_pubkey");
   X509_NAME* name = X509_get_subject_name(certificate);
   Check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                                   -1, -1, 0) == 1,
+                                   reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                                   -1, 0) == 1,
         "X509_NAME_add_entry_by_txt");
   Check(X509_set_issuer_name(certificate,
                              issuer != nullptr ? X509_get_subject_name(issuer) : name) == 1,
@@ -101,9 +101,9 @@ TestCertificateAuthority::~TestCertificateAuthority() {
   EVP_PKEY_free(key_);
 }
 
-PemKeyPair TestCertificateAuthority::IssueServer(const std::string& common_name,
-                                                 const std::vector<std::string>& dns_names,
-                                                 const std::vector<std::string>& ip_addresses) const {
+PemKeyPair TestCertificateAuthority::IssueServer(
+    const std::string& common_name, const std::vector<std::string>& dns_names,
+    const std::vector<std::string>& ip_addresses) const {
   std::vector<std::string> names;
   for (const std::string& name : dns_names) names.push_back(absl::StrCat("DNS:", name));
   for (const std::string& address : ip_addresses) names.push_back(absl::StrCat("IP:", address));
