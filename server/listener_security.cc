@@ -8,7 +8,6 @@
 #include <openssl/x509.h>
 
 #include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -28,9 +27,12 @@ using UniqueKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 absl::StatusOr<std::string> ReadPemFile(absl::string_view flag, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  std::string text = contents.str();
+  // At most one byte past the limit: a device or a huge file is not read to
+  // its end.
+  std::string text(kMaxPemFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
+  text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > kMaxPemFileBytes) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": ", path, " is larger than 1 MiB"));
   }
