@@ -7,8 +7,17 @@
 //     connection thread, one request in flight each; OK means HTTP 200.
 //     `--fresh_connect` opens a new connection (and TLS session) per request.
 //
+// Mixed load (grpc mode, for bench/soak.sh): `--case_mix` spreads the calls
+// over case ids by weight, each with the status code it must end with and
+// optionally its own deadline; `--cancel_fraction` has the client cancel
+// some calls after a random time up to `--cancel_after`. A call is then as
+// expected when it ends with its case's code, or CANCELLED when the client
+// cancelled it; anything else is unexpected and fails the run.
+//
 // Prints one JSON object: calls, ok, errors by code, seconds, calls per
-// second and latency (mean, p50, p90, p99, p999, max) in microseconds.
+// second and latency (mean, p50, p90, p99, p999, max) in microseconds; with
+// a mixed load also how many calls were as expected, how many were not (by
+// case, code and message) and how many the client cancelled.
 
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
@@ -16,18 +25,25 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <queue>
+#include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
@@ -43,6 +59,15 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "deadline of each call");
 ABSL_FLAG(std::string, token, "bench-token", "x-auth-token sent with every call");
 ABSL_FLAG(std::string, ca_file, "", "CA bundle for an https URL (rest mode)");
 ABSL_FLAG(bool, fresh_connect, false, "a new connection for every request (rest mode)");
+ABSL_FLAG(std::string, case_mix, "",
+          "grpc mode: comma-separated CASE_ID:WEIGHT[:CODE[:TIMEOUT]]; each call picks a case "
+          "id by weight and must end with status CODE (default 0, OK); TIMEOUT (e.g. 300ms) "
+          "replaces --timeout for it. Empty: case 'bench-case', every call must be OK");
+ABSL_FLAG(double, cancel_fraction, 0,
+          "grpc mode: fraction of calls the client cancels, each after a random time up to "
+          "--cancel_after; such a call may end CANCELLED");
+ABSL_FLAG(absl::Duration, cancel_after, absl::Milliseconds(100),
+          "longest time before a cancelled call is cancelled (--cancel_fraction)");
 
 namespace {
 
@@ -53,6 +78,116 @@ struct Tally {
   std::vector<std::int64_t> latencies_ns;
   std::map<std::string, std::int64_t> errors;
   std::int64_t ok = 0;
+  // Mixed load only.
+  std::int64_t expected = 0;
+  std::int64_t cancelled_by_client = 0;
+  std::map<std::string, std::int64_t> unexpected;
+};
+
+// One entry of --case_mix.
+struct MixCase {
+  std::string case_id;
+  int weight = 1;
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  absl::Duration timeout;
+};
+
+// The load's shape: which case each call uses and what it must end with.
+struct Mix {
+  std::vector<MixCase> cases;
+  std::vector<int> weights;
+  double cancel_fraction = 0;
+  absl::Duration cancel_after;
+  // --case_mix or --cancel_fraction was given.
+  bool mixed = false;
+};
+
+Mix ParseMix() {
+  Mix mix;
+  const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
+  const std::string spec = absl::GetFlag(FLAGS_case_mix);
+  for (absl::string_view entry : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
+    const std::vector<absl::string_view> parts = absl::StrSplit(entry, ':');
+    MixCase mix_case;
+    mix_case.case_id = std::string(parts[0]);
+    mix_case.timeout = timeout;
+    int code = 0;
+    if (parts.size() > 4 || mix_case.case_id.empty() ||
+        (parts.size() > 1 && (!absl::SimpleAtoi(parts[1], &mix_case.weight) ||
+                              mix_case.weight < 0)) ||
+        (parts.size() > 2 && (!absl::SimpleAtoi(parts[2], &code) || code < 0 || code > 16)) ||
+        (parts.size() > 3 && !absl::ParseDuration(parts[3], &mix_case.timeout))) {
+      std::cerr << "loadgen: bad --case_mix entry '" << entry << "'" << std::endl;
+      std::exit(64);
+    }
+    mix_case.code = static_cast<grpc::StatusCode>(code);
+    mix.weights.push_back(mix_case.weight);
+    mix.cases.push_back(std::move(mix_case));
+  }
+  mix.mixed = !mix.cases.empty() || absl::GetFlag(FLAGS_cancel_fraction) > 0;
+  if (mix.cases.empty()) {
+    mix.cases.push_back(MixCase{"bench-case", 1, grpc::StatusCode::OK, timeout});
+    mix.weights.push_back(1);
+  }
+  mix.cancel_fraction = absl::GetFlag(FLAGS_cancel_fraction);
+  mix.cancel_after = absl::GetFlag(FLAGS_cancel_after);
+  return mix;
+}
+
+// Cancels calls at the times asked for, from a thread of its own. It keeps
+// each call's context alive until then: cancelling a call that has finished
+// meanwhile does nothing.
+class Canceller {
+ public:
+  Canceller() : thread_([this] { Run(); }) {}
+  ~Canceller() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    changed_.notify_one();
+    thread_.join();
+  }
+
+  void Schedule(Clock::time_point when, std::shared_ptr<grpc::ClientContext> context) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      due_.emplace(when, std::move(context));
+    }
+    changed_.notify_one();
+  }
+
+ private:
+  using Entry = std::pair<Clock::time_point, std::shared_ptr<grpc::ClientContext>>;
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const { return a.first > b.first; }
+  };
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      if (due_.empty()) {
+        changed_.wait(lock);
+        continue;
+      }
+      if (changed_.wait_until(lock, due_.top().first) == std::cv_status::no_timeout) continue;
+      if (due_.empty() || due_.top().first > Clock::now()) continue;
+      std::shared_ptr<grpc::ClientContext> context = due_.top().second;
+      due_.pop();
+      // Unlocked: the call's callback may run inside TryCancel and schedule
+      // the worker's next cancellation.
+      lock.unlock();
+      context->TryCancel();
+      context.reset();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::priority_queue<Entry, std::vector<Entry>, Later> due_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 // Measurement window shared by all workers.
@@ -65,20 +200,38 @@ struct Window {
 class GrpcWorker {
  public:
   GrpcWorker(huaweicloud::osm::v2::MessageService::Stub* stub, Window* window, int id,
-             std::atomic<int>* running)
-      : stub_(stub), window_(window), running_(running) {
-    request_.set_case_id("bench-case");
+             std::atomic<int>* running, const Mix* mix, Canceller* canceller)
+      : stub_(stub),
+        window_(window),
+        running_(running),
+        mix_(mix),
+        canceller_(canceller),
+        random_(static_cast<std::uint64_t>(id)),
+        pick_case_(mix->weights.begin(), mix->weights.end()) {
     request_.set_message_id(absl::StrCat("msg-", id));
   }
 
   void Issue() {
-    context_ = std::make_unique<grpc::ClientContext>();
+    case_ = &mix_->cases[pick_case_(random_)];
+    request_.set_case_id(case_->case_id);
+    context_ = std::make_shared<grpc::ClientContext>();
     context_->AddMetadata("x-auth-token", absl::GetFlag(FLAGS_token));
     context_->set_deadline(std::chrono::system_clock::now() +
-                           absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout)));
+                           absl::ToChronoNanoseconds(case_->timeout));
+    cancel_ = mix_->cancel_fraction > 0 &&
+              std::uniform_real_distribution<double>(0, 1)(random_) < mix_->cancel_fraction;
+    const Clock::time_point cancel_at =
+        Clock::now() + std::chrono::nanoseconds(std::uniform_int_distribution<std::int64_t>(
+                           0, absl::ToInt64Nanoseconds(mix_->cancel_after))(random_));
+    // From the call's start on, its callback may run (and issue the next
+    // call) at any time: only locals are used after it.
+    std::shared_ptr<grpc::ClientContext> context = context_;
+    const bool cancel = cancel_;
+    Canceller* const canceller = canceller_;
     started_ = Clock::now();
-    stub_->async()->Withdraw(context_.get(), &request_, &response_,
+    stub_->async()->Withdraw(context.get(), &request_, &response_,
                              [this](grpc::Status status) { OnDone(std::move(status)); });
+    if (cancel) canceller->Schedule(cancel_at, std::move(context));
   }
 
   Tally& tally() { return tally_; }
@@ -94,6 +247,17 @@ class GrpcWorker {
         ++tally_.errors[absl::StrCat(static_cast<int>(status.error_code()), " ",
                                      status.error_message().substr(0, 80))];
       }
+      if (mix_->mixed) {
+        if (cancel_) ++tally_.cancelled_by_client;
+        if (status.error_code() == case_->code ||
+            (cancel_ && status.error_code() == grpc::StatusCode::CANCELLED)) {
+          ++tally_.expected;
+        } else {
+          ++tally_.unexpected[absl::StrCat(case_->case_id, " ",
+                                           static_cast<int>(status.error_code()), " ",
+                                           status.error_message().substr(0, 80))];
+        }
+      }
     }
     if (window_->stop.load(std::memory_order_relaxed)) {
       running_->fetch_sub(1);
@@ -105,14 +269,22 @@ class GrpcWorker {
   huaweicloud::osm::v2::MessageService::Stub* stub_;
   Window* window_;
   std::atomic<int>* running_;
+  const Mix* mix_;
+  Canceller* canceller_;
+  std::mt19937_64 random_;
+  std::discrete_distribution<std::size_t> pick_case_;
   huaweicloud::osm::v2::WithdrawRequest request_;
   huaweicloud::osm::v2::WithdrawResponse response_;
-  std::unique_ptr<grpc::ClientContext> context_;
+  // Shared with the canceller when the call is to be cancelled.
+  std::shared_ptr<grpc::ClientContext> context_;
+  // The call in flight: its case, and whether it is to be cancelled.
+  const MixCase* case_ = nullptr;
+  bool cancel_ = false;
   Clock::time_point started_;
   Tally tally_;
 };
 
-std::vector<Tally> RunGrpc(Window& window) {
+std::vector<Tally> RunGrpc(Window& window, const Mix& mix) {
   const int connections = absl::GetFlag(FLAGS_connections);
   const int streams = absl::GetFlag(FLAGS_streams);
   std::vector<std::unique_ptr<huaweicloud::osm::v2::MessageService::Stub>> stubs;
@@ -125,11 +297,12 @@ std::vector<Tally> RunGrpc(Window& window) {
         absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args)));
   }
   std::atomic<int> running{connections * streams};
+  Canceller canceller;
   std::vector<std::unique_ptr<GrpcWorker>> workers;
   for (int c = 0; c < connections; ++c) {
     for (int s = 0; s < streams; ++s) {
-      workers.push_back(
-          std::make_unique<GrpcWorker>(stubs[c].get(), &window, c * streams + s, &running));
+      workers.push_back(std::make_unique<GrpcWorker>(stubs[c].get(), &window, c * streams + s,
+                                                     &running, &mix, &canceller));
     }
   }
   for (auto& worker : workers) worker->Issue();
@@ -203,18 +376,29 @@ int main(int argc, char** argv) {
   window.start = Clock::now() + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_warmup));
   window.end = window.start + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_duration));
   const bool rest = absl::GetFlag(FLAGS_mode) == "rest";
-  std::vector<Tally> tallies = rest ? RunRest(window) : RunGrpc(window);
+  const Mix mix = ParseMix();
+  std::vector<Tally> tallies = rest ? RunRest(window) : RunGrpc(window, mix);
 
   std::vector<std::int64_t> latencies;
   std::map<std::string, std::int64_t> errors;
   std::int64_t ok = 0;
   std::int64_t failed = 0;
+  std::int64_t expected = 0;
+  std::int64_t cancelled_by_client = 0;
+  std::map<std::string, std::int64_t> unexpected;
+  std::int64_t unexpected_count = 0;
   for (Tally& tally : tallies) {
     latencies.insert(latencies.end(), tally.latencies_ns.begin(), tally.latencies_ns.end());
     ok += tally.ok;
     for (const auto& [key, count] : tally.errors) {
       errors[key] += count;
       failed += count;
+    }
+    expected += tally.expected;
+    cancelled_by_client += tally.cancelled_by_client;
+    for (const auto& [key, count] : tally.unexpected) {
+      unexpected[key] += count;
+      unexpected_count += count;
     }
   }
   std::sort(latencies.begin(), latencies.end());
@@ -226,21 +410,32 @@ int main(int argc, char** argv) {
   double sum = 0;
   for (std::int64_t latency : latencies) sum += static_cast<double>(latency);
   const double seconds = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration));
-  std::string error_json;
-  for (const auto& [key, count] : errors) {
-    std::string escaped;
-    for (char c : key) {
-      if (c == '"' || c == '\\') escaped.push_back('\\');
-      escaped.push_back(c);
+  auto json_counts = [](const std::map<std::string, std::int64_t>& counts) {
+    std::string json;
+    for (const auto& [key, count] : counts) {
+      std::string escaped;
+      for (char c : key) {
+        if (c == '"' || c == '\\') escaped.push_back('\\');
+        escaped.push_back(c);
+      }
+      absl::StrAppend(&json, json.empty() ? "" : ",", "\"", escaped, "\":", count);
     }
-    absl::StrAppend(&error_json, error_json.empty() ? "" : ",", "\"", escaped, "\":", count);
-  }
+    return json;
+  };
+  const std::string error_json = json_counts(errors);
   std::cout << "{\"calls\":" << ok + failed << ",\"ok\":" << ok << ",\"failed\":" << failed
             << ",\"errors\":{" << error_json << "},\"seconds\":" << seconds
             << ",\"rps\":" << static_cast<double>(ok + failed) / seconds
             << ",\"mean_us\":" << (latencies.empty() ? 0 : sum / latencies.size() / 1000.0)
             << ",\"p50_us\":" << percentile(0.50) << ",\"p90_us\":" << percentile(0.90)
             << ",\"p99_us\":" << percentile(0.99) << ",\"p999_us\":" << percentile(0.999)
-            << ",\"max_us\":" << percentile(1.0) << "}" << std::endl;
+            << ",\"max_us\":" << percentile(1.0);
+  if (mix.mixed) {
+    std::cout << ",\"expected\":" << expected << ",\"unexpected\":" << unexpected_count
+              << ",\"unexpected_errors\":{" << json_counts(unexpected) << "}"
+              << ",\"cancelled_by_client\":" << cancelled_by_client;
+  }
+  std::cout << "}" << std::endl;
+  if (mix.mixed) return unexpected_count == 0 ? 0 : 1;
   return failed == 0 ? 0 : 1;
 }
