@@ -3,10 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "absl/strings/ascii.h"
 
 namespace osm {
 namespace {
@@ -58,7 +59,25 @@ TEST(OsmErrorCodesTest, EveryReferenceCodeIsKnownWithDocumentedMapping) {
 }
 
 TEST(OsmErrorCodesTest, TableEntriesAreWellFormed) {
-  const std::regex reason_pattern("^[A-Z][A-Z0-9_]+[A-Z0-9]$");
+  // AIP-193: [A-Z][A-Z0-9_]+[A-Z0-9]. (Checked by hand: GCC 12 warns
+  // inside <regex> under the sanitizers.)
+  auto is_reason = [](const std::string& text) {
+    if (text.size() < 3 || !absl::ascii_isupper(static_cast<unsigned char>(text.front()))) {
+      return false;
+    }
+    const char last = text.back();
+    if (!absl::ascii_isupper(static_cast<unsigned char>(last)) &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(last))) {
+      return false;
+    }
+    for (char c : text) {
+      if (!absl::ascii_isupper(static_cast<unsigned char>(c)) &&
+          !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '_') {
+        return false;
+      }
+    }
+    return true;
+  };
   std::set<std::string> codes;
   ASSERT_FALSE(KnownOsmErrorCodes().empty());
   for (const OsmErrorCode& entry : KnownOsmErrorCodes()) {
@@ -66,7 +85,7 @@ TEST(OsmErrorCodesTest, TableEntriesAreWellFormed) {
     const std::string reason(entry.reason);
     SCOPED_TRACE(code);
     EXPECT_TRUE(codes.insert(code).second) << "duplicate code";
-    EXPECT_TRUE(std::regex_match(reason, reason_pattern)) << reason;
+    EXPECT_TRUE(is_reason(reason)) << reason;
     EXPECT_LE(reason.size(), 63u);
     EXPECT_FALSE(entry.meaning.empty());
     EXPECT_NE(entry.grpc_code, StatusCode::OK);
