@@ -6,8 +6,11 @@
 #include <grpcpp/security/credentials.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -29,6 +32,12 @@ ABSL_FLAG(std::string, time_zone, "", "X-Time-Zone for OSM, e.g. GMT+8");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "deadline of the call");
 ABSL_FLAG(std::string, token, "",
           "IAM token (default: the environment variable OSM_AUTH_TOKEN); never printed");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "TLS to the adapter: PEM CAs that sign its certificate (default: plaintext, unless "
+          "another --tls_* flag is given, then the system's CAs)");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "TLS client certificate (PEM), for an adapter that requires mutual TLS");
+ABSL_FLAG(std::string, tls_key_file, "", "the private key of --tls_cert_file (PEM)");
 ABSL_FLAG(bool, json, false,
           "print the result or the error as one line of JSON (keys: status, code, message, "
           "reason, upstream_error_code, request_id, details, ...)");
@@ -99,9 +108,32 @@ int main(int argc, char** argv) {
   request.set_language(absl::GetFlag(FLAGS_language));
   request.set_time_zone(absl::GetFlag(FLAGS_time_zone));
 
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials =
+      grpc::InsecureChannelCredentials();
+  if (!absl::GetFlag(FLAGS_tls_ca_file).empty() || !absl::GetFlag(FLAGS_tls_cert_file).empty()) {
+    if (absl::GetFlag(FLAGS_tls_cert_file).empty() != absl::GetFlag(FLAGS_tls_key_file).empty()) {
+      std::cerr << "osm-withdraw: --tls_cert_file and --tls_key_file go together\n";
+      return kUsageError;
+    }
+    grpc::SslCredentialsOptions tls;
+    for (const auto& [flag, target] : {std::pair{&FLAGS_tls_ca_file, &tls.pem_root_certs},
+                                       std::pair{&FLAGS_tls_cert_file, &tls.pem_cert_chain},
+                                       std::pair{&FLAGS_tls_key_file, &tls.pem_private_key}}) {
+      const std::string path = absl::GetFlag(*flag);
+      if (path.empty()) continue;
+      std::ifstream file(path);
+      std::stringstream contents;
+      contents << file.rdbuf();
+      if (!file || contents.str().empty()) {
+        std::cerr << "osm-withdraw: cannot read " << path << "\n";
+        return kUsageError;
+      }
+      *target = contents.str();
+    }
+    channel_credentials = grpc::SslCredentials(tls);
+  }
   const osm::client::WithdrawClient client(
-      osm::client::CreateWithdrawChannel(absl::GetFlag(FLAGS_target),
-                                         grpc::InsecureChannelCredentials()),
+      osm::client::CreateWithdrawChannel(absl::GetFlag(FLAGS_target), channel_credentials),
       token.empty() ? nullptr : osm::client::IamTokenCredentials(std::move(token)));
   const absl::StatusOr<WithdrawResponse> result =
       client.Withdraw(request, absl::Now() + absl::GetFlag(FLAGS_timeout));

@@ -20,6 +20,8 @@
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "mutex.h"
 #include "support/scripted_upstream.h"
+#include "support/temp_dir.h"
+#include "support/test_certificates.h"
 
 namespace osm {
 namespace {
@@ -140,8 +142,7 @@ TEST(AdapterProcessTest, SigtermLetsCallsInFlightFinishThenExitsZero) {
     absl::SleepFor(absl::Seconds(1));
     exchange.Respond(200, testing::kSuccessBody);
   });
-  AdapterProcess adapter(
-      {absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=20s"});
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=20s"});
   ASSERT_TRUE(adapter.started()) << adapter.Output();
   auto stub = StubFor(adapter);
 
@@ -245,6 +246,35 @@ TEST_F(CliTest, MissingIdsAreAUsageError) {
   EXPECT_EQ(exit_code, 64) << output;
   EXPECT_THAT(output, HasSubstr("--message_id"));
   EXPECT_EQ(upstream_.request_count(), 0);
+}
+
+TEST(CliTlsTest, CallsAnAdapterThatRequiresMutualTls) {
+  testing::TempDir dir;
+  testing::TestCertificateAuthority server_ca("cli test server CA");
+  testing::TestCertificateAuthority client_ca("cli test client CA");
+  const testing::PemKeyPair server =
+      server_ca.IssueServer("adapter.test", {"localhost"}, {"127.0.0.1"});
+  const testing::PemKeyPair client = client_ca.IssueClient("cli.test");
+  ScriptedUpstream upstream;
+  AdapterProcess adapter(
+      {absl::StrCat("--upstream=", upstream.base_url()),
+       absl::StrCat("--tls_cert_file=", dir.Write("server.pem", server.cert_pem)),
+       absl::StrCat("--tls_key_file=", dir.Write("server.key", server.key_pem)),
+       absl::StrCat("--tls_client_ca_file=", dir.Write("clients.pem", client_ca.cert_pem()))});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  const std::string cli =
+      absl::StrCat(OSM_WITHDRAW_BINARY, " --target=", adapter.target(),
+                   " --case_id=c1 --message_id=m1 --token=", kToken,
+                   " --tls_ca_file=", dir.Write("ca.pem", server_ca.cert_pem()));
+  auto [ok_code, ok_output] = RunCommand(
+      absl::StrCat(cli, " --tls_cert_file=", dir.Write("client.pem", client.cert_pem),
+                   " --tls_key_file=", dir.Write("client.key", client.key_pem), " 2>&1"));
+  EXPECT_EQ(ok_code, 0) << ok_output;
+  // Without a client certificate the adapter refuses the connection.
+  auto [refused_code, refused_output] = RunCommand(absl::StrCat(cli, " 2>&1"));
+  EXPECT_EQ(refused_code, 14) << refused_output;  // UNAVAILABLE
+  EXPECT_EQ(upstream.request_count(), 1);
+  EXPECT_THAT(ok_output + refused_output, Not(HasSubstr(kToken)));
 }
 
 TEST_F(CliTest, ValidationErrorsExitWithInvalidArgument) {
