@@ -229,14 +229,13 @@ TEST_F(RobustnessTest, RedirectToAnotherHostIsNotFollowedAndCredentialsStayHome)
 }
 
 TEST_F(RobustnessTest, MetadataAtAndBeyondTheLimits) {
-  std::string received_token;
-  upstream_.SetHandler([&](UpstreamExchange& x) {
-    received_token = x.request().Header("X-Auth-Token").value_or("");
-    x.Respond(200, testing::kSuccessBody);
-  });
+  upstream_.SetHandler([](UpstreamExchange& x) { x.Respond(200, testing::kSuccessBody); });
   const std::string longest(5000, 't');
   EXPECT_TRUE(Call(MakeRequest(), absl::Seconds(10), longest).ok());
-  EXPECT_EQ(received_token, longest);
+  // Read under the upstream's lock, not from the handler's thread.
+  const std::vector<testing::RecordedRequest> received = upstream_.requests();
+  ASSERT_FALSE(received.empty());
+  EXPECT_EQ(received.back().Header("X-Auth-Token").value_or(""), longest);
   EXPECT_EQ(Call(MakeRequest(), absl::Seconds(10), std::string(5001, 't')).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   // Far beyond gRPC's own metadata limit: refused by the transport.
@@ -371,7 +370,16 @@ TEST_F(RobustnessTest, AQueueForUpstreamConnectionsCountsInsideTheDeadline) {
 // 20,000 calls against a slow upstream with --max_in_flight=500: the excess
 // is refused at once with RESOURCE_EXHAUSTED, a RetryInfo and a pushback;
 // the admitted calls succeed; memory stays bounded.
+// Defined by ThreadSanitizer's runtime, when the test is built with it.
+extern "C" void __tsan_init() __attribute__((weak));
+
 TEST(OverloadTest, AFloodIsRefusedFastAndMemoryStaysBounded) {
+  if (&__tsan_init != nullptr) {
+    // What this test measures, the time and memory a flood of 20,000 calls
+    // costs, is what ThreadSanitizer multiplies: under it, 1,000 of them
+    // complete in two minutes. The other builds run it.
+    GTEST_SKIP() << "a timing and memory bound: not under ThreadSanitizer";
+  }
   ScriptedUpstream upstream;
   upstream.SetHandler([](UpstreamExchange& x) {
     absl::SleepFor(absl::Milliseconds(300));  // the upstream's latency
