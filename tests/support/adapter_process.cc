@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,17 +32,23 @@ AdapterProcess::AdapterProcess(std::vector<std::string> args,
   for (std::string& arg : argv_storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
   std::vector<char*> envp;
   for (char** entry = environ; *entry != nullptr; ++entry) envp.push_back(*entry);
   for (std::string& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
-  const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ == 0) {
+    // The child: only async-signal-safe calls until exec. It dies with the
+    // test, even when the test is killed and cannot clean up.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    dup2(pipe_fds[1], STDERR_FILENO);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
   close(pipe_fds[1]);
-  if (spawned != 0) {
+  if (pid_ < 0) {
     close(pipe_fds[0]);
     pid_ = -1;
     return;
