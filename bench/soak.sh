@@ -87,6 +87,7 @@ read -r after_rss after_fds after_threads < <(sample "$adapter_pid")
 # Baseline: the first sample after the warm-up; end: the last one under load.
 read -r base_t base_rss base_fds base_threads < <(awk -v w="$warmup" '$1 >= w' "$work/samples" | head -1)
 read -r end_t end_rss end_fds end_threads < <(awk -v e="$load_ended" '$1 < e' "$work/samples" | tail -1)
+read -r mid_t mid_rss mid_fds mid_threads < <(awk -v m=$((warmup + seconds / 2)) '$1 >= m' "$work/samples" | head -1)
 peak_rss=$(awk 'BEGIN {m = 0} $2 > m {m = $2} END {print m}' "$work/samples")
 peak_fds=$(awk 'BEGIN {m = 0} $3 > m {m = $3} END {print m}' "$work/samples")
 peak_threads=$(awk 'BEGIN {m = 0} $4 > m {m = $4} END {print m}' "$work/samples")
@@ -117,19 +118,22 @@ failures=()
 [ "$shutdown_status" -eq 0 ] || failures+=("SIGTERM: exit status $shutdown_status")
 verdict=$([ ${#failures[@]} -eq 0 ] && echo passed || echo FAILED)
 
-command="bench/soak.sh"
-[ "$seconds" != 600 ] || [ "$warmup" != 60 ] && command="SOAK_SECONDS=$seconds SOAK_WARMUP_SECONDS=$warmup bench/soak.sh"
+settings=()
+[ "$seconds" = 600 ] || settings+=("SOAK_SECONDS=$seconds")
+[ "$warmup" = 60 ] || settings+=("SOAK_WARMUP_SECONDS=$warmup")
+[ "$build_dir" = build ] || settings+=("SOAK_BUILD_DIR=$build_dir")
+command="${settings[*]}${settings[*]:+ }bench/soak.sh"
 report=$(cat <<EOF
 \`$command\` ($(date -u +%Y-%m-%d), $(nproc) cores): ${warmup} s of warm-up, then ${seconds} s
 measured, $in_flight calls in flight from bench/loadgen, a mix of successes, OSM
 business errors, 503s, upstream time-outs, short deadlines and client
 cancellations (see the script). Result: **$verdict**.
 
-| | start (idle) | after warm-up | peak | end of load | after load (idle) |
-|---|---|---|---|---|---|
-| RSS (KiB) | $start_rss | $base_rss | $peak_rss | $end_rss | $after_rss |
-| open descriptors | $start_fds | $base_fds | $peak_fds | $end_fds | $after_fds |
-| threads | $start_threads | $base_threads | $peak_threads | $end_threads | $after_threads |
+| | start (idle) | after warm-up | half-way | end of load | peak | after load (idle) |
+|---|---|---|---|---|---|---|
+| RSS (KiB) | $start_rss | $base_rss | $mid_rss | $end_rss | $peak_rss | $after_rss |
+| open descriptors | $start_fds | $base_fds | $mid_fds | $end_fds | $peak_fds | $after_fds |
+| threads | $start_threads | $base_threads | $mid_threads | $end_threads | $peak_threads | $after_threads |
 
 - calls in the measured window: $calls ($rps/s), every one as expected: unexpected $unexpected
 - RSS growth after the warm-up: $rss_growth KiB ($per_call_bytes bytes per measured call);
@@ -138,8 +142,15 @@ cancellations (see the script). Result: **$verdict**.
 - threads at their peak: $peak_threads (bound: $base_threads after the warm-up + $max_thread_growth)
 - SIGTERM at the end: exit status $shutdown_status
 
-Calls by outcome: \`$(echo "$result" | grep -o '"errors":{[^}]*}')\`, OK: $(echo "$result" | json_field ok),
-cancelled by the client: $(echo "$result" | json_field cancelled_by_client).
+Calls by status code: $(echo "$result" | python3 -c '
+import collections, json, sys
+result = json.load(sys.stdin)
+names = {0: "OK", 1: "CANCELLED", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND", 14: "UNAVAILABLE"}
+codes = collections.Counter({0: result["ok"]})
+for key, count in result["errors"].items():
+    codes[int(key.split()[0])] += count
+print(", ".join(f"{names.get(c, c)} {n}" for c, n in sorted(codes.items())))'); the client
+cancelled $(echo "$result" | json_field cancelled_by_client) calls.
 EOF
 )
 echo "$report"
