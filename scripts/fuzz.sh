@@ -33,8 +33,10 @@ for target in "${targets[@]}"; do
   dict=()
   [ -f "fuzz/$target.dict" ] && dict=(-dict="fuzz/$target.dict")
   echo "== fuzz: $target for ${seconds}s"
-  # -timeout: one input taking a second is a hang for these pure functions.
-  if "$binary" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 -print_final_stats=1 \
+  # -timeout: these pure functions take microseconds per input; ten seconds
+  # is a hang even on a loaded CI machine. -rss_limit_mb: ASan's quarantine
+  # and allocator caches take about 1 GiB after ten minutes, without a leak.
+  if "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$artifacts" "${dict[@]}" "$work" "fuzz/corpus/$target" \
        >"build-fuzz/fuzz/$target.log" 2>&1; then
     passed=$((passed + 1))
