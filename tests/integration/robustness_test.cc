@@ -370,8 +370,10 @@ TEST_F(RobustnessTest, AQueueForUpstreamConnectionsCountsInsideTheDeadline) {
 // 20,000 calls against a slow upstream with --max_in_flight=500: the excess
 // is refused at once with RESOURCE_EXHAUSTED, a RetryInfo and a pushback;
 // the admitted calls succeed; memory stays bounded.
-// Defined by ThreadSanitizer's runtime, when the test is built with it.
+// Defined by ThreadSanitizer's and AddressSanitizer's runtimes, when the
+// test is built with them.
 extern "C" void __tsan_init() __attribute__((weak));
+extern "C" void __asan_init() __attribute__((weak));
 
 TEST(OverloadTest, AFloodIsRefusedFastAndMemoryStaysBounded) {
   if (&__tsan_init != nullptr) {
@@ -473,7 +475,9 @@ TEST(OverloadTest, AFloodIsRefusedFastAndMemoryStaysBounded) {
     if (absl::StartsWith(line, "VmHWM:")) peak_kib = std::stol(line.substr(6));
   }
   RecordProperty("peak_rss_kib", static_cast<int>(peak_kib));
-  EXPECT_LT(peak_kib, 200 * 1024);
+  // AddressSanitizer's redzones and quarantine multiply the footprint (about
+  // 450 MiB measured); the bound that matters is the one of the real build.
+  EXPECT_LT(peak_kib, (&__asan_init != nullptr ? 1024 : 200) * 1024);
 }
 
 }  // namespace
