@@ -32,8 +32,9 @@ ABSL_FLAG(int, max_upstream_connections, 4096,
           "open connections to the upstream; further calls wait for one, inside their deadline");
 ABSL_FLAG(std::string, upstream_ca_file, "",
           "PEM bundle of CAs trusted for the upstream's certificate (default: the system's)");
-ABSL_FLAG(bool, upstream_http2, true,
-          "HTTP/2 (by ALPN) to an https:// upstream; http:// upstreams always use HTTP/1.1");
+ABSL_FLAG(bool, upstream_http2, false,
+          "HTTP/2 (by ALPN) to an https:// upstream: far fewer connections, but more CPU per "
+          "call than HTTP/1.1 (BENCHMARKS.md); http:// upstreams always use HTTP/1.1");
 ABSL_FLAG(absl::Duration, shutdown_delay, absl::ZeroDuration(),
           "on SIGTERM/SIGINT, how long to keep taking calls after health turns NOT_SERVING, "
           "so that load balancers notice (set it in Kubernetes, e.g. 5s)");

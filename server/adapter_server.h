@@ -35,7 +35,7 @@ struct AdapterConfig {
   // HTTP/2 (negotiated by ALPN) to an https:// upstream. Plain http:// is
   // always HTTP/1.1: libcurl 7.88 fails on reused prior-knowledge h2c
   // connections.
-  bool upstream_http2 = true;
+  bool upstream_http2 = false;
   // Prometheus metrics on HOST:PORT at /metrics; empty: none.
   std::string metrics_listen;
   // The access log: "stderr", "off" or a file path.
