@@ -126,7 +126,11 @@ TEST(OperabilityTest, SigtermDrainsTwoHundredCallsInFlight) {
   Mutex mu;
   CondVar released_cv;
   bool released = false;
+  // The upstream answers one second after a request arrives, and never
+  // before the test has seen health turn NOT_SERVING (so that the check
+  // happens with the calls still in flight, however slow the build).
   upstream.SetHandler([&](UpstreamExchange& exchange) {
+    const absl::Time arrived = absl::Now();
     {
       MutexLock lock(&mu);
       // Bounded only so that a test that failed before releasing ends.
@@ -135,6 +139,7 @@ TEST(OperabilityTest, SigtermDrainsTwoHundredCallsInFlight) {
         return released;
       });
     }
+    absl::SleepFor(arrived + absl::Seconds(1) - absl::Now());  // the upstream's latency
     exchange.Respond(200, testing::kSuccessBody);
   });
   AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=20s",
