@@ -242,6 +242,9 @@ TEST_F(RobustnessTest, MetadataAtAndBeyondTheLimits) {
   const grpc::Status huge =
       Call(MakeRequest(), absl::Seconds(10), kToken, {{"x-padding", std::string(40000, 'p')}});
   EXPECT_FALSE(huge.ok());
+  // gRPC answers that by closing the connection; a new one must be served.
+  stub_ = MessageService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                                      grpc::InsecureChannelCredentials()));
   ExpectServingNormally();
 }
 
