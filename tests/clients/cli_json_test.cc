@@ -12,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "client_test_env.h"
-#include "run_command.h"
+#include "support/run_command.h"
 #include "support/adapter_process.h"
 #include "support/scripted_upstream.h"
 

@@ -1,7 +1,5 @@
 // The osm-adapter and osm-withdraw binaries as users run them.
 
-#include "support/adapter_process.h"
-
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -19,6 +17,8 @@
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "mutex.h"
+#include "support/adapter_process.h"
+#include "support/run_command.h"
 #include "support/scripted_upstream.h"
 #include "support/temp_dir.h"
 #include "support/test_certificates.h"
@@ -169,17 +169,7 @@ TEST(AdapterProcessTest, InvalidConfigurationFailsAtStartWithOneClearLine) {
   EXPECT_THAT(adapter.Output(), HasSubstr("upstream URL must start with https:// or http://"));
 }
 
-// Runs a command, returns its exit status and standard output.
-std::pair<int, std::string> RunCommand(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, ""};
-  char buffer[4096];
-  std::size_t got;
-  while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, got);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using testing::RunCommand;
 
 class CliTest : public ::testing::Test {
  protected:

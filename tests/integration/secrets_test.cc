@@ -22,6 +22,7 @@
 #include "mutex.h"
 #include "rich_status.h"
 #include "support/adapter_process.h"
+#include "support/run_command.h"
 #include "support/scripted_upstream.h"
 #include "support/secret_scan.h"
 #include "support/signature_verifier.h"
@@ -279,17 +280,7 @@ TEST(SecretsTest, APassThroughAdapterNeverShowsTheCallersToken) {
   EXPECT_TRUE(absl::StrContains(calls.Received(), "[REDACTED]"));
 }
 
-// Runs `command`; its exit status and everything it printed.
-std::pair<int, std::string> RunCommand(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, ""};
-  char buffer[4096];
-  std::size_t got;
-  while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, got);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using testing::RunCommand;
 
 TEST(SecretsTest, HelpSaysWhichCredentialVariablesAreSetNeverTheirValues) {
   const auto [exit_code, output] = RunCommand(absl::StrCat(

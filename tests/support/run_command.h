@@ -1,5 +1,5 @@
-#ifndef OSM_TESTS_CLIENTS_RUN_COMMAND_H_
-#define OSM_TESTS_CLIENTS_RUN_COMMAND_H_
+#ifndef OSM_TESTS_SUPPORT_RUN_COMMAND_H_
+#define OSM_TESTS_SUPPORT_RUN_COMMAND_H_
 
 #include <string>
 
@@ -18,4 +18,4 @@ std::string ShellQuote(const std::string& text);
 
 }  // namespace osm::testing
 
-#endif  // OSM_TESTS_CLIENTS_RUN_COMMAND_H_
+#endif  // OSM_TESTS_SUPPORT_RUN_COMMAND_H_
