@@ -27,7 +27,9 @@ ABSL_FLAG(std::string, upstream, "https://osm.ap-southeast-3.myhuaweicloud.com",
 ABSL_FLAG(absl::Duration, max_upstream_timeout, absl::Seconds(30),
           "upper bound on one upstream call, whatever the caller's deadline");
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(10), "upstream connect time-out");
-ABSL_FLAG(int, upstream_threads, 1, "upstream event-loop threads");
+ABSL_FLAG(int, upstream_threads, 2,
+          "upstream event-loop threads (at most one per allowed connection); a call goes to "
+          "the least loaded one");
 ABSL_FLAG(int, max_upstream_connections, 4096,
           "open connections to the upstream; further calls wait for one, inside their deadline");
 ABSL_FLAG(std::string, upstream_ca_file, "",
@@ -262,8 +264,8 @@ absl::StatusOr<ProcessConfig> ConfigFromFlags() {
     return Invalid("upstream_threads", "must be between 1 and 64");
   }
   config.max_upstream_connections = absl::GetFlag(FLAGS_max_upstream_connections);
-  if (config.max_upstream_connections < config.upstream_threads) {
-    return Invalid("max_upstream_connections", "must be at least --upstream_threads");
+  if (config.max_upstream_connections < 1) {
+    return Invalid("max_upstream_connections", "must be at least 1");
   }
   config.upstream_ca_file = absl::GetFlag(FLAGS_upstream_ca_file);
   if (!config.upstream_ca_file.empty() && access(config.upstream_ca_file.c_str(), R_OK) != 0) {
@@ -279,20 +281,19 @@ absl::StatusOr<ProcessConfig> ConfigFromFlags() {
     absl::Duration value;
     absl::Duration* target;
   };
-  for (const DurationSetting& setting : {
-           DurationSetting{"max_connection_idle", absl::GetFlag(FLAGS_max_connection_idle),
-                           &config.max_connection_idle},
-           DurationSetting{"max_connection_age", absl::GetFlag(FLAGS_max_connection_age),
-                           &config.max_connection_age},
-           DurationSetting{"max_connection_age_grace",
-                           absl::GetFlag(FLAGS_max_connection_age_grace),
-                           &config.max_connection_age_grace},
-           DurationSetting{"keepalive_time", absl::GetFlag(FLAGS_keepalive_time),
-                           &config.keepalive_time},
-           DurationSetting{"keepalive_timeout", absl::GetFlag(FLAGS_keepalive_timeout),
-                           &config.keepalive_timeout},
-           DurationSetting{"keepalive_min_time", absl::GetFlag(FLAGS_keepalive_min_time),
-                           &config.keepalive_min_time}}) {
+  for (const DurationSetting& setting :
+       {DurationSetting{"max_connection_idle", absl::GetFlag(FLAGS_max_connection_idle),
+                        &config.max_connection_idle},
+        DurationSetting{"max_connection_age", absl::GetFlag(FLAGS_max_connection_age),
+                        &config.max_connection_age},
+        DurationSetting{"max_connection_age_grace", absl::GetFlag(FLAGS_max_connection_age_grace),
+                        &config.max_connection_age_grace},
+        DurationSetting{"keepalive_time", absl::GetFlag(FLAGS_keepalive_time),
+                        &config.keepalive_time},
+        DurationSetting{"keepalive_timeout", absl::GetFlag(FLAGS_keepalive_timeout),
+                        &config.keepalive_timeout},
+        DurationSetting{"keepalive_min_time", absl::GetFlag(FLAGS_keepalive_min_time),
+                        &config.keepalive_min_time}}) {
     if (setting.value <= absl::ZeroDuration()) return Invalid(setting.name, "must be positive");
     *setting.target = setting.value;
   }

@@ -29,7 +29,7 @@ struct AdapterConfig {
   std::string upstream = "https://osm.ap-southeast-3.myhuaweicloud.com";
   absl::Duration max_upstream_timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(10);
-  int upstream_threads = 1;
+  int upstream_threads = 2;
   int max_upstream_connections = 4096;
   std::string upstream_ca_file;
   // HTTP/2 (negotiated by ALPN) to an https:// upstream. Plain http:// is

@@ -18,14 +18,15 @@ class CurlLoop;
 // An UpstreamClient on libcurl's multi interface: a few event-loop threads,
 // each owning one multi handle driven by epoll and curl_multi_socket_action,
 // so a wake-up costs O(ready sockets) however many transfers are in flight.
-// Transfers are spread over the loops round-robin; connections and easy
+// A transfer goes to the least loaded loop; connections and easy
 // handles are reused across transfers of the same loop.
 class CurlUpstreamClient final : public UpstreamClient {
  public:
   struct Options {
     // "http" or "https": the only protocol transfers may use.
     std::string scheme = "https";
-    // Event-loop threads.
+    // Event-loop threads; fewer if `max_connections` is smaller, since each
+    // loop needs a connection of its own.
     int loop_threads = 1;
     // Open connections to the upstream, over all loops; further transfers
     // wait for a free connection (the wait counts towards their deadline).

@@ -168,7 +168,10 @@ TEST(CurlUpstreamClientTest, QueueWaitCountsTowardsTheDeadline) {
       [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
   // Declared first: callbacks may still run while the client shuts down.
   Outcomes outcomes;
-  auto client = MakeClient(/*loops=*/1, /*max_connections=*/1);
+  // Four loops asked for, one connection allowed: one loop (each needs a
+  // connection of its own), whose queue holds the second transfer.
+  auto client = MakeClient(/*loops=*/4, /*max_connections=*/1);
+  ASSERT_NE(client, nullptr);
   // The first holds the only connection; the second waits for it and times out.
   client->Start(Request(upstream, absl::Seconds(30)), outcomes.Callback());
   ASSERT_TRUE(upstream.WaitForRequests(1));
@@ -177,9 +180,23 @@ TEST(CurlUpstreamClientTest, QueueWaitCountsTowardsTheDeadline) {
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(upstream.request_count(), 1);
+  EXPECT_EQ(upstream.connections_accepted(), 1);
 }
 
-TEST(CurlUpstreamClientTest, SpreadsTransfersOverLoopsAndReusesConnections) {
+TEST(CurlUpstreamClientTest, OneTransferAtATimeStaysOnOneLoopAndOneConnection) {
+  ScriptedUpstream upstream;
+  auto client = MakeClient(/*loops=*/3);
+  for (int i = 0; i < 5; ++i) {
+    Outcomes outcomes;
+    client->Start(Request(upstream), outcomes.Callback());
+    for (const auto& result : outcomes.WaitFor(1)) ASSERT_TRUE(result.ok()) << result.status();
+  }
+  EXPECT_EQ(upstream.request_count(), 5);
+  // Round-robin would have opened one connection per loop.
+  EXPECT_EQ(upstream.connections_accepted(), 1);
+}
+
+TEST(CurlUpstreamClientTest, SpreadsConcurrentTransfersOverLoopsAndReusesConnections) {
   ScriptedUpstream upstream;
   auto client = MakeClient(/*loops=*/2);
   for (int round = 0; round < 3; ++round) {
@@ -305,8 +322,8 @@ TEST(CurlUpstreamClientTest, RejectsBadOptions) {
   options.loop_threads = 0;
   EXPECT_EQ(CurlUpstreamClient::Create(options).status().code(),
             absl::StatusCode::kInvalidArgument);
-  options.loop_threads = 4;
-  options.max_connections = 2;
+  options.loop_threads = 1;
+  options.max_connections = 0;
   EXPECT_EQ(CurlUpstreamClient::Create(options).status().code(),
             absl::StatusCode::kInvalidArgument);
 }

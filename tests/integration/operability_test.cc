@@ -371,6 +371,7 @@ TEST(OperabilityTest, InvalidSettingsFailAtStartNamingTheSetting) {
   for (const auto& [flag, expected] : std::vector<std::pair<std::string, std::string>>{
            {"--metrics_listen=localhost:x", "--metrics_listen"},
            {"--upstream_threads=0", "--upstream_threads (OSM_ADAPTER_UPSTREAM_THREADS)"},
+           {"--max_upstream_connections=0", "--max_upstream_connections"},
            {"--log_level=loud", "--log_level"},
            {"--access_log=/nonexistent-dir/x.log", "--access_log"},
            {"--upstream_ca_file=/nonexistent.pem", "--upstream_ca_file"}}) {

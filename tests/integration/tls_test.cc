@@ -5,12 +5,15 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "adapter_server.h"
 #include "gmock/gmock.h"
@@ -160,7 +163,7 @@ TEST_F(UpstreamTlsTest, ManyCallsShareOneConnectionAndOneHandshake) {
 }
 
 // Each upstream loop has its own connections; the TLS session is shared, so
-// the second loop's connection resumes the first one's session.
+// a connection of the second loop resumes the session the first loop made.
 TEST_F(UpstreamTlsTest, NewConnectionsResumeTheTlsSessionAcrossLoops) {
   AdapterConfig config = ConfigFor(upstream_.base_url());
   config.upstream_ca_file = dir_.Write("ca.pem", ca_.cert_pem());
@@ -169,12 +172,27 @@ TEST_F(UpstreamTlsTest, NewConnectionsResumeTheTlsSessionAcrossLoops) {
   ASSERT_NE(server, nullptr);
   auto stub = PlaintextStub(*server);
 
-  constexpr int kCalls = 6;  // transfers alternate between the two loops
-  for (int i = 0; i < kCalls; ++i) {
-    const grpc::Status status = Call(*stub);
-    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
-  }
-  EXPECT_EQ(upstream_.request_count(), kCalls);
+  // With nothing else in flight a call goes to the first loop: one full
+  // handshake.
+  ASSERT_TRUE(Call(*stub).ok());
+  // The upstream holds the next call, which keeps the first loop busy, so
+  // the call after it goes to the idle second loop, on a new connection.
+  absl::Notification release;
+  std::atomic<int> seen{0};
+  upstream_.SetHandler([&](testing::UpstreamExchange& exchange) {
+    if (seen.fetch_add(1) == 0) release.WaitForNotification();
+    exchange.Respond(200, R"({"error_code":"","error_msg":""})");
+  });
+  grpc::Status held;
+  std::thread holder([&] { held = Call(*stub); });
+  ASSERT_TRUE(upstream_.WaitForRequests(2));
+  const grpc::Status second_loop = Call(*stub);
+  release.Notify();
+  holder.join();
+
+  EXPECT_TRUE(held.ok()) << held.error_message();
+  EXPECT_TRUE(second_loop.ok()) << second_loop.error_message();
+  EXPECT_EQ(upstream_.request_count(), 3);
   EXPECT_EQ(upstream_.connections_accepted(), 2);
   EXPECT_EQ(upstream_.tls_handshakes(), 2);
   EXPECT_EQ(upstream_.tls_resumed_handshakes(), 1);
