@@ -74,3 +74,10 @@ json_field() { grep -o "\"$1\":[0-9.e+-]*" | head -1 | cut -d: -f2; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
+# h2load's times ("61us", "1.20ms", "2.1s") in microseconds.
+to_us() {
+  awk '{v = $1; f = 1
+        if (v ~ /us$/) sub(/us$/, "", v); else if (v ~ /ms$/) {sub(/ms$/, "", v); f = 1e3}
+        else if (v ~ /s$/) {sub(/s$/, "", v); f = 1e6}
+        print v * f}'
+}

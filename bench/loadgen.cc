@@ -113,8 +113,8 @@ Mix ParseMix() {
     mix_case.timeout = timeout;
     int code = 0;
     if (parts.size() > 4 || mix_case.case_id.empty() ||
-        (parts.size() > 1 && (!absl::SimpleAtoi(parts[1], &mix_case.weight) ||
-                              mix_case.weight < 0)) ||
+        (parts.size() > 1 &&
+         (!absl::SimpleAtoi(parts[1], &mix_case.weight) || mix_case.weight < 0)) ||
         (parts.size() > 2 && (!absl::SimpleAtoi(parts[2], &code) || code < 0 || code > 16)) ||
         (parts.size() > 3 && !absl::ParseDuration(parts[3], &mix_case.timeout))) {
       std::cerr << "loadgen: bad --case_mix entry '" << entry << "'" << std::endl;
@@ -253,9 +253,9 @@ class GrpcWorker {
             (cancel_ && status.error_code() == grpc::StatusCode::CANCELLED)) {
           ++tally_.expected;
         } else {
-          ++tally_.unexpected[absl::StrCat(case_->case_id, " ",
-                                           static_cast<int>(status.error_code()), " ",
-                                           status.error_message().substr(0, 80))];
+          ++tally_
+                .unexpected[absl::StrCat(case_->case_id, " ", static_cast<int>(status.error_code()),
+                                         " ", status.error_message().substr(0, 80))];
         }
       }
     }

@@ -4,14 +4,12 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <iostream>
-#include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
+#include "serve.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "listen address, HOST:PORT");
 
@@ -33,21 +31,6 @@ class NullService final : public huaweicloud::osm::v2::MessageService::CallbackS
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // The same setting as the adapter, so that the comparison is fair.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   NullService service;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::cerr << "cannot listen on " << absl::GetFlag(FLAGS_listen) << "\n";
-    return 2;
-  }
-  const std::string host =
-      absl::GetFlag(FLAGS_listen).substr(0, absl::GetFlag(FLAGS_listen).rfind(':'));
-  std::cerr << "{\"msg\":\"listening\",\"address\":\"" << host << ":" << port << "\"}" << std::endl;
-  server->Wait();
-  return 0;
+  return osm::bench::ServeForever(service, absl::GetFlag(FLAGS_listen));
 }

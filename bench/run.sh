@@ -17,7 +17,7 @@ root=$(pwd)
 
 scripts/install-deps.sh build bench >&2
 cmake --preset default >/dev/null
-cmake --build --preset default --target osm-adapter null_server loadgen >&2
+cmake --build --preset default --target osm-adapter null_server minimal_adapter loadgen >&2
 ulimit -n "$(ulimit -Hn)"
 
 quick=${BENCH_QUICK:-}
@@ -33,11 +33,17 @@ null_pid=$server_pid null_port=$server_port
 start_server adapter build/server/osm-adapter --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
   --upstream="http://127.0.0.1:$fast_port"
 adapter_pid=$server_pid adapter_port=$server_port
-log "nginx :$fast_port/:$slow_port, null server :$null_port, adapter :$adapter_port"
+# The calibration point of the targets: the least an asynchronous C++
+# adapter does (bench/minimal_adapter.cc), measured in the same run.
+start_server minimal build/bench/minimal_adapter --listen=127.0.0.1:0 \
+  --upstream="http://127.0.0.1:$fast_port"
+minimal_pid=$server_pid minimal_port=$server_port
+log "nginx :$fast_port/:$slow_port, null server :$null_port, adapter :$adapter_port, minimal :$minimal_port"
 
 # Warm-up: connections, lazily started threads, allocator.
 h2load_grpc "$adapter_port" -n 20000 -c 4 -m 32 >/dev/null
 h2load_grpc "$null_port" -n 20000 -c 4 -m 32 >/dev/null
+h2load_grpc "$minimal_port" -n 20000 -c 4 -m 32 >/dev/null
 
 echo "0" >"$work/threads.max"
 sample_threads "$adapter_pid" "$work/threads.max" &
@@ -45,7 +51,7 @@ sampler=$!
 pids+=("$sampler")
 
 # ---- 1. throughput, 4 connections x 32 streams, A B A B ----------------------
-adapter_rps=() null_rps=() cpu_us=() proof=()
+adapter_rps=() null_rps=() minimal_rps=() cpu_us=() proof=()
 for round in $(seq "$rounds"); do
   before_requests=$(upstream_requests)
   before_cpu=$(cpu_ticks "$adapter_pid")
@@ -58,10 +64,12 @@ for round in $(seq "$rounds"); do
   # The status query itself is one request.
   proof+=("$((after_requests - before_requests - 1))/$done_calls")
   null_rps+=("$(h2load_grpc "$null_port" -n "$null_calls" -c 4 -m 32 | h2load_rps)")
-  log "round $round: adapter ${adapter_rps[-1]}/s, null ${null_rps[-1]}/s, upstream saw ${proof[-1]}"
+  minimal_rps+=("$(h2load_grpc "$minimal_port" -n "$throughput_calls" -c 4 -m 32 | h2load_rps)")
+  log "round $round: adapter ${adapter_rps[-1]}/s, null ${null_rps[-1]}/s, minimal ${minimal_rps[-1]}/s, upstream saw ${proof[-1]}"
 done
 adapter_median=$(printf '%s\n' "${adapter_rps[@]}" | median)
 null_median=$(printf '%s\n' "${null_rps[@]}" | median)
+minimal_median=$(printf '%s\n' "${minimal_rps[@]}" | median)
 cpu_median=$(printf '%s\n' "${cpu_us[@]}" | median)
 
 # The same load from the status-checking generator.
@@ -69,14 +77,18 @@ loadgen_adapter=$(build/bench/loadgen --target="127.0.0.1:$adapter_port" --conne
   --duration="$latency_time" --warmup=1s || true)
 loadgen_null=$(build/bench/loadgen --target="127.0.0.1:$null_port" --connections=4 --streams=32 \
   --duration="$latency_time" --warmup=1s || true)
+loadgen_minimal=$(build/bench/loadgen --target="127.0.0.1:$minimal_port" --connections=4 --streams=32 \
+  --duration="$latency_time" --warmup=1s || true)
 
 # ---- 2. latency, one call in flight --------------------------------------------
 lat_adapter=$(build/bench/loadgen --target="127.0.0.1:$adapter_port" --duration="$latency_time" || true)
 lat_null=$(build/bench/loadgen --target="127.0.0.1:$null_port" --duration="$latency_time" || true)
+lat_minimal=$(build/bench/loadgen --target="127.0.0.1:$minimal_port" --duration="$latency_time" || true)
 lat_rest=$(build/bench/loadgen --mode=rest --url="http://127.0.0.1:$fast_port$withdraw_path" \
   --duration="$latency_time" || true)
 h2_lat_adapter=$(h2load_grpc "$adapter_port" -n 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
 h2_lat_null=$(h2load_grpc "$null_port" -n 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
+h2_lat_minimal=$(h2load_grpc "$minimal_port" -n 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
 h2_lat_rest=$(h2load --h1 -n 20000 -c 1 -m 1 -d "$work/empty" -H 'x-auth-token: bench-token' \
   "http://127.0.0.1:$fast_port$withdraw_path" | grep 'time for request' | awk '{print $6}')
 
@@ -84,6 +96,7 @@ kill "$sampler" 2>/dev/null || true
 peak_threads=$(cat "$work/threads.max")
 peak_rss=$(rss_peak_kib "$adapter_pid")
 stop_server "$adapter_pid"
+stop_server "$minimal_pid"
 
 # ---- 3. wide: 2,000 calls in flight against the 200 ms upstream ------------------
 start_server adapter-wide build/server/osm-adapter --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
@@ -124,6 +137,7 @@ rest_plain_fresh=$(build/bench/loadgen --mode=rest --url="http://127.0.0.1:$fast
 
 # ---- report ------------------------------------------------------------------------
 lat_sum=$(awk -v a="$(echo "$lat_null" | json_field mean_us)" -v b="$(echo "$lat_rest" | json_field mean_us)" 'BEGIN {print a + b}')
+h2_lat_sum=$(awk -v a="$(echo "$h2_lat_null" | to_us)" -v b="$(echo "$h2_lat_rest" | to_us)" 'BEGIN {print a + b}')
 report=$(cat <<EOF
 Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')),
 Linux $(uname -r); adapter $(build/server/osm-adapter --version 2>&1 | head -1 | awk '{print $2}'), shipped defaults.
@@ -136,6 +150,7 @@ Command: \`bench/run.sh\`${quick:+ (BENCH_QUICK=1)}.
 | adapter | $adapter_median | ${adapter_rps[*]} |
 | null server | $null_median | ${null_rps[*]} |
 | **ratio** | **$(ratio "$adapter_median" "$null_median")** (target >= 0.40) | |
+| minimal adapter (calibration) | $minimal_median (ratio $(ratio "$minimal_median" "$null_median")) | ${minimal_rps[*]} |
 
 Upstream requests seen by nginx per round / calls h2load completed: ${proof[*]}.
 Adapter CPU per call (from /proc): ${cpu_us[*]} us (median $cpu_median us).
@@ -147,6 +162,7 @@ Same load from the status-checking generator (bench/loadgen, ${latency_time}):
 | adapter | $(echo "$loadgen_adapter" | json_field rps) | $(echo "$loadgen_adapter" | json_field failed) | $(echo "$loadgen_adapter" | json_field mean_us) | $(echo "$loadgen_adapter" | json_field p50_us) | $(echo "$loadgen_adapter" | json_field p99_us) |
 | null server | $(echo "$loadgen_null" | json_field rps) | $(echo "$loadgen_null" | json_field failed) | $(echo "$loadgen_null" | json_field mean_us) | $(echo "$loadgen_null" | json_field p50_us) | $(echo "$loadgen_null" | json_field p99_us) |
 | **ratio** | **$(ratio "$(echo "$loadgen_adapter" | json_field rps)" "$(echo "$loadgen_null" | json_field rps)")** | | | | |
+| minimal adapter (calibration) | $(echo "$loadgen_minimal" | json_field rps) (ratio $(ratio "$(echo "$loadgen_minimal" | json_field rps)" "$(echo "$loadgen_null" | json_field rps)")) | $(echo "$loadgen_minimal" | json_field failed) | $(echo "$loadgen_minimal" | json_field mean_us) | $(echo "$loadgen_minimal" | json_field p50_us) | $(echo "$loadgen_minimal" | json_field p99_us) |
 
 **Latency, one call in flight** (bench/loadgen, ${latency_time} each; h2load mean as a cross-check)
 
@@ -155,7 +171,8 @@ Same load from the status-checking generator (bench/loadgen, ${latency_time}):
 | adapter | $(echo "$lat_adapter" | json_field mean_us) | $(echo "$lat_adapter" | json_field p50_us) | $(echo "$lat_adapter" | json_field p99_us) | $h2_lat_adapter |
 | null server | $(echo "$lat_null" | json_field mean_us) | $(echo "$lat_null" | json_field p50_us) | $(echo "$lat_null" | json_field p99_us) | $h2_lat_null |
 | direct REST (nginx) | $(echo "$lat_rest" | json_field mean_us) | $(echo "$lat_rest" | json_field p50_us) | $(echo "$lat_rest" | json_field p99_us) | $h2_lat_rest |
-| **adapter / (null + REST)** | **$(ratio "$(echo "$lat_adapter" | json_field mean_us)" "$lat_sum")** (target <= 1.25) | | | |
+| **adapter / (null + REST)** | **$(ratio "$(echo "$lat_adapter" | json_field mean_us)" "$lat_sum")** (target <= 1.25) | | | **$(ratio "$(echo "$h2_lat_adapter" | to_us)" "$h2_lat_sum")** |
+| minimal adapter (calibration) | $(echo "$lat_minimal" | json_field mean_us) (ratio $(ratio "$(echo "$lat_minimal" | json_field mean_us)" "$lat_sum")) | $(echo "$lat_minimal" | json_field p50_us) | $(echo "$lat_minimal" | json_field p99_us) | $h2_lat_minimal (ratio $(ratio "$(echo "$h2_lat_minimal" | to_us)" "$h2_lat_sum")) |
 
 Adapter process over the throughput and latency runs: peak RSS $((peak_rss / 1024)) MiB, peak threads $peak_threads.
 
