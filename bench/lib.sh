@@ -1,4 +1,5 @@
-# Shared by bench/run.sh and bench/compare.sh: nginx, servers, load, parsing.
+# Shared by bench/run.sh, bench/compare.sh and bench/soak.sh: nginx, servers,
+# load, parsing.
 # Expects the caller to be in the repository root, with the binaries built.
 
 fast_port=${BENCH_FAST_PORT:-18481}

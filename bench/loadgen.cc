@@ -17,7 +17,9 @@
 // Prints one JSON object: calls, ok, errors by code, seconds, calls per
 // second and latency (mean, p50, p90, p99, p999, max) in microseconds; with
 // a mixed load also how many calls were as expected, how many were not (by
-// case, code and message) and how many the client cancelled.
+// case, code and message) and how many calls the client marked for
+// cancellation ("cancelled_by_client": including those that finished before
+// the cancel fired).
 
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
@@ -80,6 +82,7 @@ struct Tally {
   std::int64_t ok = 0;
   // Mixed load only.
   std::int64_t expected = 0;
+  // Calls marked for cancellation, whether or not they finished first.
   std::int64_t cancelled_by_client = 0;
   std::map<std::string, std::int64_t> unexpected;
 };

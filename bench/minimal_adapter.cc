@@ -10,7 +10,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <deque>
-#include <memory>
 #include <string>
 #include <thread>
 #include <utility>

@@ -7,9 +7,11 @@
 #
 # It builds the adapter (the default preset: the shipped configuration, with
 # validation, JSON parsing, error mapping and logging on), starts nginx as
-# OSM's stand-in (bench/nginx.conf.in), the null server and the adapter on
-# loopback, and measures them with h2load (independent, cannot see
-# grpc-status) and bench/loadgen (checks every status, gives percentiles).
+# OSM's stand-in (bench/nginx.conf.in), the null server, the adapter and
+# the minimal adapter (bench/minimal_adapter.cc, the calibration point
+# measured beside the adapter) on loopback, and measures them with h2load
+# (independent, cannot see grpc-status) and bench/loadgen (checks every
+# status, gives percentiles).
 # nginx's stub_status counter proves every adapter call went upstream.
 set -euo pipefail
 cd "$(dirname "$0")/.."

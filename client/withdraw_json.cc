@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "google/rpc/error_details.pb.h"
 #include "osm/client/withdraw_error_details.h"
 
 namespace osm::client {

@@ -1,6 +1,5 @@
 #include "fuzz_checks.h"
 
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -88,8 +87,8 @@ void ForEachString(const google::protobuf::Message& message,
 bool IsTokenLike(absl::string_view secret) {
   if (secret.size() < 16) return false;
   for (char c : secret) {
-    const bool base64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                        c == '+' || c == '/' || c == '=';
+    const bool base64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
     if (!base64) return false;
   }
   return true;

@@ -10,7 +10,8 @@
 //   message_id\
 //   language\
 //   time_zone\
-//   token\            zero or more: the x-auth-token metadata values
+//   token\            zero to four: the x-auth-token metadata values (input
+//                     after the fourth is ignored)
 //
 // Invariants checked on every input:
 //   - the verdict is the README's rules, computed here independently:
@@ -56,8 +57,8 @@ using osm::testing::IsValidUtf8;
 constexpr char kBaseUrl[] = "https://osm.example.com";
 
 bool IsUnreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '.' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~';
 }
 
 int UpperHexValue(char c) {
@@ -182,7 +183,8 @@ bool CheckValidation(const WithdrawRequest& request, const std::vector<absl::str
 
 void CheckPath(const WithdrawRequest& request, bool validated) {
   const std::string path = osm::WithdrawPath(request.case_id(), request.message_id());
-  OSM_FUZZ_CHECK(path.find_first_of("?#") == std::string::npos, "the path has no query or fragment");
+  OSM_FUZZ_CHECK(path.find_first_of("?#") == std::string::npos,
+                 "the path has no query or fragment");
   const std::vector<absl::string_view> segments = absl::StrSplit(path, '/');
   OSM_FUZZ_CHECK(segments.size() == 8, "the path has exactly the template's segments");
   OSM_FUZZ_CHECK(segments[0].empty() && segments[1] == "v2" && segments[2] == "servicerequest" &&
@@ -229,8 +231,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::vector<absl::string_view> tokens(token_values.begin(), token_values.end());
 
-  for (const std::string* value : {&request.case_id(), &request.message_id(),
-                                   &request.language(), &request.time_zone()}) {
+  for (const std::string* value :
+       {&request.case_id(), &request.message_id(), &request.language(), &request.time_zone()}) {
     CheckEncoding(*value);
   }
   for (absl::string_view token : tokens) CheckEncoding(token);

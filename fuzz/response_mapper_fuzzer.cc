@@ -5,7 +5,10 @@
 // corpus in fuzz/corpus/response_mapper/ reads like the answers it stands for:
 //
 //   line 1  the HTTP status, in decimal ("200"); or "T<code> <message>" for a
-//           transport error with absl::StatusCode <code> (1-16)
+//           transport error: <code> in 1..16 is that absl::StatusCode; a
+//           larger one wraps to 1 + (<code> - 1) mod 16; 0, and a <code>
+//           that is missing, not a number, negative or past 32 bits, give
+//           16 (UNAUTHENTICATED)
 //   line 2  the X-Request-Id header
 //   line 3  the Retry-After header
 //   line 4  the caller's token, used as `secret` when it looks like a real
@@ -79,7 +82,7 @@ absl::StatusOr<osm::HttpResponse> Outcome(absl::string_view status_line,
     const std::size_t space = status_line.find(' ');
     unsigned code = 0;
     if (!absl::SimpleAtoi(status_line.substr(0, space), &code)) code = 0;
-    const auto status_code = static_cast<absl::StatusCode>(1 + code % 16);
+    const auto status_code = static_cast<absl::StatusCode>(1 + (code + 15) % 16);
     const absl::string_view message =
         space == absl::string_view::npos ? absl::string_view() : status_line.substr(space + 1);
     return absl::Status(status_code, message);
@@ -100,9 +103,9 @@ void CheckParseOsmBody(absl::string_view body) {
   }
   if (parsed.shape == osm::OsmBody::Shape::kEmpty ||
       parsed.shape == osm::OsmBody::Shape::kNotJsonObject) {
-    OSM_FUZZ_CHECK(parsed.error_code.empty() && parsed.error_msg.empty() &&
-                       parsed.request_id.empty(),
-                   "an empty or non-object body yields no fields");
+    OSM_FUZZ_CHECK(
+        parsed.error_code.empty() && parsed.error_msg.empty() && parsed.request_id.empty(),
+        "an empty or non-object body yields no fields");
   }
 }
 
@@ -122,9 +125,9 @@ void CheckMapped(const absl::StatusOr<osm::HttpResponse>& outcome, absl::string_
                  "the request id (a trailer) is printable ASCII");
   OSM_FUZZ_CHECK(IsValidUtf8(response.error_msg()), "the error message is valid UTF-8");
   if (mapped.retry_delay) {
-    OSM_FUZZ_CHECK(*mapped.retry_delay >= absl::ZeroDuration() &&
-                       *mapped.retry_delay <= absl::Hours(24),
-                   "a Retry-After delay is between 0 and a day");
+    OSM_FUZZ_CHECK(
+        *mapped.retry_delay >= absl::ZeroDuration() && *mapped.retry_delay <= absl::Hours(24),
+        "a Retry-After delay is between 0 and a day");
   }
 
   if (status.ok()) {

@@ -3,14 +3,12 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "osm_error_codes.h"
 #include "rich_status.h"
 
@@ -119,15 +117,12 @@ void AdapterMetrics::UpstreamAnswered(int http_status, absl::string_view error_c
   int slot = known_code_count_;  // ""
   absl::string_view label;
   if (!error_code.empty()) {
-    slot = known_code_count_ + 1;  // "other"
-    label = "other";
-    const auto known = KnownOsmErrorCodes();
-    for (int i = 0; i < known_code_count_; ++i) {
-      if (known[static_cast<std::size_t>(i)].code == error_code) {
-        slot = i;
-        label = known[static_cast<std::size_t>(i)].code;
-        break;
-      }
+    if (const OsmErrorCode* known = FindOsmErrorCode(error_code); known != nullptr) {
+      slot = static_cast<int>(known - KnownOsmErrorCodes().data());
+      label = known->code;
+    } else {
+      slot = known_code_count_ + 1;
+      label = "other";
     }
   }
   UpstreamCounter(http_status, slot, label)->Increment();

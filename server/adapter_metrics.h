@@ -30,7 +30,6 @@ class AdapterMetrics {
   Gauge* upstream_connections() { return upstream_connections_; }
   // For the upstream client: attempts repeated after failing before sending.
   Counter* upstream_retries() { return upstream_retries_; }
-  MetricsRegistry* registry() { return registry_; }
 
  private:
   static constexpr int kMaxHttpStatus = 600;

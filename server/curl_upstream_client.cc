@@ -179,10 +179,11 @@ class TlsSessionShare {
 // thread that waits on it.
 //
 // All curl state is guarded by `mu_`. The loop thread takes it whenever
-// epoll reports something; a thread that starts or cancels a transfer takes
-// it too if it is free and does the work in place (so a request is on the
-// wire without waking the loop), and otherwise queues a command for the loop,
-// which is then awake anyway. Callbacks always run after `mu_` is released.
+// epoll reports something. A thread that starts or cancels a transfer while
+// the loop is lightly loaded takes it too, if it is free, and does the work
+// in place (so a request is on the wire without waking the loop); otherwise
+// it queues a command, and wakes the loop only if the loop sleeps. Callbacks
+// always run after `mu_` is released.
 class CurlLoop {
  public:
   // `tls_sessions` may be null.
@@ -223,6 +224,8 @@ class CurlLoop {
   // Lets curl act on expired timers, collects finished transfers, expires
   // overdue ones and re-arms the timer.
   void Settle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Lets curl act on its timer now.
+  void RunCurlTimers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReadCompletions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ExpireTransfers(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ArmTimer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -355,10 +358,9 @@ void CurlLoop::Submit(Command command) {
   // awake anyway and does the queued work in batches, without the two
   // threads contending for `mu_` (measured: BENCHMARKS.md).
   constexpr int kInPlaceBelow = 4;
-  int load = load_.load(std::memory_order_relaxed);
-  if (command.kind == Command::Kind::kStart) {
-    load = load_.fetch_add(1, std::memory_order_relaxed);
-  }
+  const int load = command.kind == Command::Kind::kStart
+                       ? load_.fetch_add(1, std::memory_order_relaxed)
+                       : load_.load(std::memory_order_relaxed);
   if (load >= kInPlaceBelow || !mu_.TryLock()) {
     bool wake = false;
     {
@@ -484,21 +486,21 @@ void CurlLoop::CancelAll() {
 
 void CurlLoop::Settle() {
   const absl::Time now = absl::Now();
-  if (curl_timer_due_ <= now) {
-    curl_timer_due_ = absl::InfiniteFuture();
-    int running = 0;
-    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-  }
+  if (curl_timer_due_ <= now) RunCurlTimers();
   ReadCompletions();
   ExpireTransfers(now);
   if (StartDueRetries(now)) {
     // A retry just started asks curl for an immediate timeout.
-    curl_timer_due_ = absl::InfiniteFuture();
-    int running = 0;
-    curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    RunCurlTimers();
     ReadCompletions();
   }
   ArmTimer();
+}
+
+void CurlLoop::RunCurlTimers() {
+  curl_timer_due_ = absl::InfiniteFuture();
+  int running = 0;
+  curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
 }
 
 void CurlLoop::ArmTimer() {
@@ -521,7 +523,9 @@ void CurlLoop::UnlockAndRunCallbacks() {
   std::vector<Finished> finished;
   finished.swap(finished_);
   mu_.Unlock();
-  load_.fetch_sub(static_cast<int>(finished.size()), std::memory_order_relaxed);
+  if (!finished.empty()) {
+    load_.fetch_sub(static_cast<int>(finished.size()), std::memory_order_relaxed);
+  }
   for (Finished& item : finished) std::move(item.done)(std::move(item.outcome));
 }
 

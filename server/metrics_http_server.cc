@@ -78,7 +78,6 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   }
 
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer());
-  server->registry_ = registry;
   server->daemon_ = MHD_start_daemon(flags, static_cast<uint16_t>(port), nullptr, nullptr, &Handle,
                                      const_cast<MetricsRegistry*>(registry), MHD_OPTION_SOCK_ADDR,
                                      &address, MHD_OPTION_CONNECTION_LIMIT, 64u,

@@ -27,7 +27,6 @@ class MetricsHttpServer {
   MetricsHttpServer() = default;
 
   MHD_Daemon* daemon_ = nullptr;
-  const MetricsRegistry* registry_ = nullptr;
   int port_ = 0;
 };
 

@@ -362,13 +362,7 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
   google::rpc::RequestInfo request_info;
   request_info.set_request_id(response.request_id());
   google::rpc::RetryInfo retry_info;
-  if (result.retry_delay) {
-    const absl::Duration delay = *result.retry_delay;
-    const int64_t seconds = absl::ToInt64Seconds(delay);
-    retry_info.mutable_retry_delay()->set_seconds(seconds);
-    retry_info.mutable_retry_delay()->set_nanos(
-        static_cast<int32_t>(absl::ToInt64Nanoseconds(delay - absl::Seconds(seconds))));
-  }
+  if (result.retry_delay) retry_info = RetryInfoFor(*result.retry_delay);
 
   const std::string message = !response.error_msg().empty() && body_ok && !http.body_truncated
                                   ? response.error_msg()

@@ -36,9 +36,10 @@ struct MappedWithdraw {
 
 // Maps an upstream outcome (a transport error or an HTTP answer) to the
 // gRPC result. Pure: `now` is only used to turn an HTTP-date Retry-After into
-// a delay. `secret` (the caller's token), if the upstream echoed it, is
-// replaced by "[REDACTED]" in everything the result carries. See
-// message_service.proto and the README for the rules.
+// a delay. `secret` (the caller's token, or the security token when the
+// adapter signs), if the upstream echoed it, is replaced by "[REDACTED]" in
+// everything the result carries. See message_service.proto and the README
+// for the rules.
 MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
                                   absl::string_view secret = {});
 

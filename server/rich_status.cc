@@ -42,6 +42,15 @@ absl::string_view StatusCodeName(grpc::StatusCode code) {
   return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
 }
 
+google::rpc::RetryInfo RetryInfoFor(absl::Duration delay) {
+  google::rpc::RetryInfo retry;
+  const int64_t seconds = absl::ToInt64Seconds(delay);
+  retry.mutable_retry_delay()->set_seconds(seconds);
+  retry.mutable_retry_delay()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(delay - absl::Seconds(seconds))));
+  return retry;
+}
+
 std::string ErrorInfoReason(const grpc::Status& status) {
   google::rpc::Status details;
   if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -28,6 +29,9 @@ grpc::Status MakeRichStatus(
 
 // "NOT_FOUND" for grpc::StatusCode::NOT_FOUND, and so on.
 absl::string_view StatusCodeName(grpc::StatusCode code);
+
+// A google.rpc.RetryInfo asking the caller to wait `delay`.
+google::rpc::RetryInfo RetryInfoFor(absl::Duration delay);
 
 // The reason of the ErrorInfo that `status` carries, or "".
 std::string ErrorInfoReason(const grpc::Status& status);

@@ -87,7 +87,8 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
     const absl::Time caller_deadline = absl::FromChrono(context->deadline());
     if (caller_deadline <= now) {
       google::rpc::ErrorInfo info;
-      info.set_reason("DEADLINE_EXCEEDED");
+      reason_ = "DEADLINE_EXCEEDED";
+      info.set_reason(reason_);
       info.set_domain(std::string(kAdapterDomain));
       Complete(MakeRichStatus(grpc::StatusCode::DEADLINE_EXCEEDED,
                               "the call's deadline passed before OSM was called", info));
@@ -174,15 +175,12 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   void RefuseForOverload() {
     const absl::Duration delay = options_.overload_retry_delay;
     google::rpc::ErrorInfo info;
-    info.set_reason("TOO_MANY_CALLS_IN_FLIGHT");
+    reason_ = "TOO_MANY_CALLS_IN_FLIGHT";
+    info.set_reason(reason_);
     info.set_domain(std::string(kAdapterDomain));
     (*info.mutable_metadata())["maxInFlight"] = absl::StrCat(options_.max_in_flight);
-    google::rpc::RetryInfo retry;
-    retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(delay));
-    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(delay - absl::Seconds(absl::ToInt64Seconds(delay)))));
-    context_->AddTrailingMetadata("grpc-retry-pushback-ms",
-                                  absl::StrCat(absl::ToInt64Milliseconds(delay)));
+    const google::rpc::RetryInfo retry = RetryInfoFor(delay);
+    AddRetryPushback(delay);
     Complete(MakeRichStatus(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat("the adapter is serving its maximum of ", options_.max_in_flight,
@@ -190,7 +188,14 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
         info, {&retry}));
   }
 
-  // Finishes the call, remembering what the metrics and the log need.
+  // gRPC's own retry policy waits this long before trying the call again.
+  void AddRetryPushback(absl::Duration delay) {
+    context_->AddTrailingMetadata("grpc-retry-pushback-ms",
+                                  absl::StrCat(absl::ToInt64Milliseconds(delay)));
+  }
+
+  // Finishes the call, remembering what the metrics and the log need. Where
+  // the caller has not set reason_, it is read back from the status.
   void Complete(grpc::Status status) {
     code_ = status.error_code();
     if (!status.ok() && reason_.empty()) reason_ = ErrorInfoReason(status);
@@ -215,8 +220,9 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   }
 
   void OnUpstreamDone(absl::StatusOr<HttpResponse> outcome) {
-    upstream_elapsed_ = absl::Now() - upstream_started_;
-    MappedWithdraw mapped = MapWithdrawOutcome(outcome, absl::Now(), token_);
+    const absl::Time now = absl::Now();
+    upstream_elapsed_ = now - upstream_started_;
+    MappedWithdraw mapped = MapWithdrawOutcome(outcome, now, token_);
     reason_ = mapped.reason;
     if (outcome.ok()) {
       http_status_ = outcome->status;
@@ -230,10 +236,7 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
     }
     const std::string& request_id = mapped.response.request_id();
     if (!request_id.empty()) context_->AddTrailingMetadata("x-request-id", request_id);
-    if (mapped.retry_delay) {
-      context_->AddTrailingMetadata("grpc-retry-pushback-ms",
-                                    absl::StrCat(absl::ToInt64Milliseconds(*mapped.retry_delay)));
-    }
+    if (mapped.retry_delay) AddRetryPushback(*mapped.retry_delay);
     if (mapped.status.ok()) *response_ = std::move(mapped.response);
     Complete(std::move(mapped.status));
   }

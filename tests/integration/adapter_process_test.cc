@@ -189,7 +189,7 @@ class CliTest : public ::testing::Test {
   }
 
   std::string Cli(const std::string& args) {
-    return absl::StrCat(OSM_WITHDRAW_BINARY, " --target=", adapter_->target(), " ", args, " 2>&1");
+    return absl::StrCat(OSM_WITHDRAW_BINARY, " --target=", adapter_->target(), " ", args);
   }
 
   ScriptedUpstream upstream_;
@@ -256,12 +256,12 @@ TEST(CliTlsTest, CallsAnAdapterThatRequiresMutualTls) {
       absl::StrCat(OSM_WITHDRAW_BINARY, " --target=", adapter.target(),
                    " --case_id=c1 --message_id=m1 --token=", kToken,
                    " --tls_ca_file=", dir.Write("ca.pem", server_ca.cert_pem()));
-  auto [ok_code, ok_output] = RunCommand(
-      absl::StrCat(cli, " --tls_cert_file=", dir.Write("client.pem", client.cert_pem),
-                   " --tls_key_file=", dir.Write("client.key", client.key_pem), " 2>&1"));
+  auto [ok_code, ok_output] =
+      RunCommand(absl::StrCat(cli, " --tls_cert_file=", dir.Write("client.pem", client.cert_pem),
+                              " --tls_key_file=", dir.Write("client.key", client.key_pem)));
   EXPECT_EQ(ok_code, 0) << ok_output;
   // Without a client certificate the adapter refuses the connection.
-  auto [refused_code, refused_output] = RunCommand(absl::StrCat(cli, " 2>&1"));
+  auto [refused_code, refused_output] = RunCommand(cli);
   EXPECT_EQ(refused_code, 14) << refused_output;  // UNAVAILABLE
   EXPECT_EQ(upstream.request_count(), 1);
   EXPECT_THAT(ok_output + refused_output, Not(HasSubstr(kToken)));

@@ -189,7 +189,9 @@ TEST(CurlUpstreamClientTest, OneTransferAtATimeStaysOnOneLoopAndOneConnection) {
   for (int i = 0; i < 5; ++i) {
     Outcomes outcomes;
     client->Start(Request(upstream), outcomes.Callback());
-    for (const auto& result : outcomes.WaitFor(1)) ASSERT_TRUE(result.ok()) << result.status();
+    auto results = outcomes.WaitFor(1);
+    ASSERT_EQ(results.size(), 1u);
+    for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.status();
   }
   EXPECT_EQ(upstream.request_count(), 5);
   // Round-robin would have opened one connection per loop.
@@ -202,7 +204,9 @@ TEST(CurlUpstreamClientTest, SpreadsConcurrentTransfersOverLoopsAndReusesConnect
   for (int round = 0; round < 3; ++round) {
     Outcomes outcomes;
     for (int i = 0; i < 2; ++i) client->Start(Request(upstream), outcomes.Callback());
-    for (const auto& result : outcomes.WaitFor(2)) ASSERT_TRUE(result.ok()) << result.status();
+    auto results = outcomes.WaitFor(2);
+    ASSERT_EQ(results.size(), 2u);
+    for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.status();
   }
   EXPECT_EQ(upstream.request_count(), 6);
   // One connection per loop, each kept alive across rounds.

@@ -6,9 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -28,7 +26,9 @@
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "mutex.h"
 #include "support/adapter_process.h"
+#include "support/run_command.h"
 #include "support/scripted_upstream.h"
+#include "support/temp_dir.h"
 
 namespace osm {
 namespace {
@@ -40,7 +40,9 @@ using testing::AdapterProcess;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::RunCommand;
 using testing::ScriptedUpstream;
+using testing::TempDir;
 using testing::UpstreamExchange;
 
 constexpr char kToken[] = "operability-secret-token-5d1e";
@@ -234,8 +236,8 @@ TEST(OperabilityTest, SecondSignalExitsAtOnce) {
 
 TEST(OperabilityTest, ListensOnAUnixSocket) {
   ScriptedUpstream upstream;
-  const std::string path = absl::StrCat(::testing::TempDir(), "/osm-adapter-", getpid(), ".sock");
-  unlink(path.c_str());
+  TempDir dir;  // outlives the adapter
+  const std::string path = dir.File("osm-adapter.sock");
   AdapterProcess adapter(
       {absl::StrCat("--upstream=", upstream.base_url()), absl::StrCat("--listen=unix:", path)});
   ASSERT_FALSE(adapter.started());  // no TCP port
@@ -308,8 +310,8 @@ TEST(OperabilityTest, AccessLogHasOneLinePerCallAndNoSecrets) {
   upstream.SetHandler([](UpstreamExchange& exchange) {
     exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "req-log-1"}});
   });
-  const std::string path = absl::StrCat(::testing::TempDir(), "/access-", getpid(), ".log");
-  unlink(path.c_str());
+  TempDir dir;
+  const std::string path = dir.File("access.log");
   {
     AdapterProcess adapter(
         {absl::StrCat("--upstream=", upstream.base_url()), absl::StrCat("--access_log=", path)});
@@ -337,7 +339,6 @@ TEST(OperabilityTest, AccessLogHasOneLinePerCallAndNoSecrets) {
   EXPECT_THAT(lines[0], HasSubstr(R"("upstream_ms":)"));
   EXPECT_THAT(lines[1], HasSubstr(R"("grpc_code":"INVALID_ARGUMENT","reason":"INVALID_REQUEST")"));
   EXPECT_THAT(contents.str(), Not(HasSubstr(kToken)));
-  unlink(path.c_str());
 }
 
 TEST(OperabilityTest, EnvironmentVariablesConfigureAndFlagsWin) {
@@ -410,16 +411,7 @@ TEST(OperabilityTest, IdleAndOldConnectionsAreClosed) {
 }
 
 TEST(OperabilityTest, HelpDocumentsEverySettingAndVersionWorks) {
-  auto run = [](const std::string& args) {
-    std::string output;
-    FILE* pipe = popen(absl::StrCat(OSM_ADAPTER_BINARY, " ", args, " 2>&1").c_str(), "r");
-    char buffer[4096];
-    std::size_t got;
-    while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, got);
-    pclose(pipe);
-    return output;
-  };
-  const std::string help = run("--help");
+  const std::string help = RunCommand(absl::StrCat(OSM_ADAPTER_BINARY, " --help")).output;
   for (const char* flag : {"--listen", "--upstream", "--max_upstream_timeout", "--connect_timeout",
                            "--upstream_threads", "--max_upstream_connections", "--upstream_ca_file",
                            "--upstream_http2", "--shutdown_delay", "--drain_timeout", "--log_level",
@@ -428,7 +420,8 @@ TEST(OperabilityTest, HelpDocumentsEverySettingAndVersionWorks) {
   }
   EXPECT_THAT(help, HasSubstr("OSM_ADAPTER_"));
   EXPECT_THAT(help, HasSubstr("default: \"[::]:50051\""));
-  EXPECT_THAT(run("--version"), HasSubstr("osm-adapter " OSM_ADAPTER_VERSION));
+  EXPECT_THAT(RunCommand(absl::StrCat(OSM_ADAPTER_BINARY, " --version")).output,
+              HasSubstr("osm-adapter " OSM_ADAPTER_VERSION));
 }
 
 }  // namespace

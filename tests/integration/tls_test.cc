@@ -181,7 +181,7 @@ TEST_F(UpstreamTlsTest, NewConnectionsResumeTheTlsSessionAcrossLoops) {
   std::atomic<int> seen{0};
   upstream_.SetHandler([&](testing::UpstreamExchange& exchange) {
     if (seen.fetch_add(1) == 0) release.WaitForNotification();
-    exchange.Respond(200, R"({"error_code":"","error_msg":""})");
+    exchange.Respond(200, testing::kSuccessBody);
   });
   grpc::Status held;
   std::thread holder([&] { held = Call(*stub); });

@@ -1,7 +1,5 @@
 #include "access_log.h"
 
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -10,9 +8,12 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "support/temp_dir.h"
 
 namespace osm {
 namespace {
+
+using testing::TempDir;
 
 AccessLogEntry Entry() {
   AccessLogEntry entry;
@@ -58,8 +59,8 @@ std::string ReadFile(const std::string& path) {
 }
 
 TEST(AccessLogTest, WritesEveryLineByTheTimeItIsDestroyed) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/access_log_test-", getpid());
-  unlink(path.c_str());
+  TempDir dir;
+  const std::string path = dir.File("access.log");
   {
     absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(path);
     ASSERT_TRUE(log.ok()) << log.status();
@@ -68,12 +69,11 @@ TEST(AccessLogTest, WritesEveryLineByTheTimeItIsDestroyed) {
   }
   const std::vector<std::string> lines = absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty());
   EXPECT_EQ(lines.size(), 10000u);
-  unlink(path.c_str());
 }
 
 TEST(AccessLogTest, DropsAndCountsInsteadOfGrowingWithoutBound) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/access_log_drop-", getpid());
-  unlink(path.c_str());
+  TempDir dir;
+  const std::string path = dir.File("access.log");
   const std::size_t line_size = FormatAccessLogLine(Entry()).size();
   {
     // Room for three lines only; the writer flushes every 200 ms, so it can
@@ -84,7 +84,6 @@ TEST(AccessLogTest, DropsAndCountsInsteadOfGrowingWithoutBound) {
     EXPECT_GE((*log)->dropped_lines(), 990u);
     EXPECT_LE((*log)->dropped_lines(), 997u);
   }
-  unlink(path.c_str());
 }
 
 TEST(AccessLogTest, UnwritablePathIsAClearError) {
