@@ -15,13 +15,6 @@ cd "$(dirname "$0")/.."
 
 echo "-- Packages"
 scripts/install-deps.sh build test
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  sudo=()
-  [ "$(id -u)" -ne 0 ] && sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-    nodejs npm >/dev/null
-fi
 echo "node $(node --version), npm $(npm --version), $(/usr/bin/python3 -c 'import grpc; print("python grpcio", grpc.__version__)')"
 (cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)

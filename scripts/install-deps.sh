@@ -1,27 +1,47 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the project needs. Idempotent.
-#   scripts/install-deps.sh [build] [test] [demo] [bench] [sanitizers]
+# Installs the Debian 12 packages the project needs. Idempotent: installs only
+# what is missing, and does nothing (not even apt-get update) when nothing is.
+#   scripts/install-deps.sh [build] [test] [demo] [bench] [sanitizers] [runtime]
 # With no argument: build and test.
+#
+#   build       what `cmake --preset default` needs to configure and build
+#               the adapter, the client and the benchmark tools
+#   test        the test suite, every test of it (GoogleTest, the Python and
+#               Node clients' runtimes, the deployment-file checks)
+#   demo        the demo OSM stand-in of scripts/run.sh
+#   bench       bench/run.sh and bench/compare.sh, and the micro-benchmarks
+#   sanitizers  the asan, tsan and fuzz presets
+#   runtime     only what the built binaries load (the Dockerfile's final
+#               stage, a machine that runs the installed systemd unit)
 set -euo pipefail
 
 build=(cmake make g++ pkg-config
        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
        libabsl-dev libcurl4-openssl-dev libssl-dev golang-github-gogo-googleapis-dev
        libgoogle-perftools-dev libmicrohttpd-dev)
-test=(libgtest-dev libgmock-dev python3 python3-yaml python3-grpcio python3-protobuf)
+test=(libgtest-dev libgmock-dev python3 python3-yaml python3-grpcio python3-protobuf git)
 demo=(nginx)
 bench=(nginx libnginx-mod-http-echo nghttp2-client libbenchmark-dev openssl curl)
 sanitizers=(clang libclang-rt-14-dev)
+runtime=(ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libcurl4
+         libmicrohttpd12 libtcmalloc-minimal4 libssl3)
 
 wanted=()
 [ $# -eq 0 ] && set -- build test
 for group in "$@"; do
   case "$group" in
     build) wanted+=("${build[@]}") ;;
-    test) wanted+=("${test[@]}") ;;
+    test)
+      wanted+=("${test[@]}")
+      # The Node example's test needs node and npm; any Node.js 18 or later
+      # will do, so Debian's is installed only when there is none.
+      if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        wanted+=(nodejs npm)
+      fi ;;
     demo) wanted+=("${demo[@]}") ;;
     bench) wanted+=("${bench[@]}") ;;
     sanitizers) wanted+=("${sanitizers[@]}") ;;
+    runtime) wanted+=("${runtime[@]}") ;;
     *) echo "install-deps.sh: unknown group '$group'" >&2; exit 64 ;;
   esac
 done
@@ -34,7 +54,15 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=()
-[ "$(id -u)" -ne 0 ] && sudo=(sudo)
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null; then
+    echo "install-deps.sh: these packages are missing: ${missing[*]}" >&2
+    echo "install-deps.sh: run this as root, or as a user who may use sudo" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
 echo "Installing: ${missing[*]}" >&2
 "${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
