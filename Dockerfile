@@ -14,12 +14,13 @@ RUN cmake --preset default -DOSM_BUILD_TESTS=OFF -DOSM_BUILD_BENCH=OFF \
  && install -D -m 0755 build/server/osm-adapter /out/osm-adapter \
  && install -D -m 0755 build/server/osm-health-probe /out/osm-health-probe
 
+# Packages come from the one list in scripts/install-deps.sh (the runtime
+# group: what the binaries load), never from a copy here;
+# tests/packaging/check_packages.py checks that the group covers the binaries.
 FROM debian:12-slim
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libcurl4 \
-      libmicrohttpd12 libtcmalloc-minimal4 libssl3 \
- && rm -rf /var/lib/apt/lists/* \
+COPY scripts/install-deps.sh /tmp/install-deps.sh
+RUN /tmp/install-deps.sh runtime \
+ && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin osm
 COPY --from=build /out/ /usr/local/bin/
 USER 10001
