@@ -67,6 +67,22 @@ ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
           "close a connection whose ping is not answered within this");
 ABSL_FLAG(absl::Duration, keepalive_min_time, absl::Seconds(10),
           "the shortest interval between client pings that is tolerated");
+// Defences against hostile HTTP/2 clients (SECURITY.md has the measurements
+// behind each default). gRPC 1.51 bounds neither the number of connections
+// nor rapid reset, CONTINUATION floods or 1-byte DATA frames: the front in
+// deploy/haproxy bounds those.
+ABSL_FLAG(int, grpc_memory_quota_mib, 128,
+          "memory gRPC may use for its connections and calls, in MiB (0: no quota); under "
+          "pressure gRPC closes idle connections and cancels calls, before the container's "
+          "memory limit ends the process");
+ABSL_FLAG(int, max_concurrent_streams, 100,
+          "calls one client connection may have open at once (HTTP/2 "
+          "SETTINGS_MAX_CONCURRENT_STREAMS); clients queue the rest on their side");
+ABSL_FLAG(int, max_header_list_size, 8192,
+          "the largest header list (metadata) of one call, in bytes; a larger one ends the "
+          "connection");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "a new client connection must finish its TLS and HTTP/2 handshake within this");
 ABSL_FLAG(int, max_in_flight, 4096,
           "calls served at once; one more is refused at once with RESOURCE_EXHAUSTED and a "
           "retry delay instead of queueing (each call in flight holds about 60 KiB and, over "
@@ -296,6 +312,22 @@ absl::StatusOr<ProcessConfig> ConfigFromFlags() {
                         &config.keepalive_min_time}}) {
     if (setting.value <= absl::ZeroDuration()) return Invalid(setting.name, "must be positive");
     *setting.target = setting.value;
+  }
+  config.grpc_memory_quota_mib = absl::GetFlag(FLAGS_grpc_memory_quota_mib);
+  if (config.grpc_memory_quota_mib < 0) {
+    return Invalid("grpc_memory_quota_mib", "must not be negative");
+  }
+  config.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  if (config.max_concurrent_streams < 1) {
+    return Invalid("max_concurrent_streams", "must be at least 1");
+  }
+  config.max_header_list_size = absl::GetFlag(FLAGS_max_header_list_size);
+  if (config.max_header_list_size < 1024) {
+    return Invalid("max_header_list_size", "must be at least 1024");
+  }
+  config.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  if (config.handshake_timeout <= absl::ZeroDuration()) {
+    return Invalid("handshake_timeout", "must be positive");
   }
   config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   if (config.max_in_flight < 1) return Invalid("max_in_flight", "must be at least 1");

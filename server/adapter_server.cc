@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -158,7 +159,15 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(const Ad
   // Each open stream costs gRPC about 13 KiB before our handler even sees
   // it; without a cap one client can hold tens of thousands. Clients queue
   // the excess on their side (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreamsPerConnection);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, config.max_header_list_size);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             millis(config.handshake_timeout));
+  if (config.grpc_memory_quota_mib > 0) {
+    grpc::ResourceQuota quota("osm-adapter");
+    quota.Resize(static_cast<std::size_t>(config.grpc_memory_quota_mib) << 20);
+    builder.SetResourceQuota(quota);
+  }
   builder.AddListeningPort(config.listen, *listener_credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();

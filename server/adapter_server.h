@@ -50,6 +50,11 @@ struct AdapterConfig {
   absl::Duration keepalive_min_time = absl::Seconds(10);
   // Calls served at once; beyond, RESOURCE_EXHAUSTED at once.
   int max_in_flight = 4096;
+  // Defences against hostile HTTP/2 clients (see adapter_flags.cc).
+  int grpc_memory_quota_mib = 128;  // 0: none
+  int max_concurrent_streams = 100;
+  int max_header_list_size = 8192;
+  absl::Duration handshake_timeout = absl::Seconds(10);
   // gRPC over TLS, and mutual TLS (see listener_security.h).
   ListenerTlsFiles tls;
   // Signs every upstream request with the adapter's access key. Null:
@@ -63,9 +68,6 @@ struct AdapterConfig {
 // The largest request message accepted: a WithdrawRequest is well under
 // 1 KiB, so anything near this is not a caller to serve.
 inline constexpr int kMaxRequestMessageBytes = 64 * 1024;
-
-// Streams (calls) one client connection may have open at once.
-inline constexpr int kMaxConcurrentStreamsPerConnection = 1000;
 
 // Checks and normalizes an upstream base URL: http or https, a host, no
 // user info, query or fragment; returns scheme://host[:port][/prefix] with no

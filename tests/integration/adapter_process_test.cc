@@ -115,7 +115,9 @@ TEST(AdapterProcessTest, ThousandConcurrentCallsUseAFixedSmallNumberOfThreads) {
     absl::SleepFor(absl::Milliseconds(300));  // the upstream's latency
     exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "slow"}});
   });
-  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url())});
+  // One client connection carries all 1000 calls.
+  AdapterProcess adapter(
+      {absl::StrCat("--upstream=", upstream.base_url()), "--max_concurrent_streams=1000"});
   ASSERT_TRUE(adapter.started()) << adapter.Output();
   auto stub = StubFor(adapter);
 

@@ -145,8 +145,9 @@ TEST(OperabilityTest, SigtermDrainsTwoHundredCallsInFlight) {
     absl::SleepFor(arrived + absl::Seconds(1) - absl::Now());  // the upstream's latency
     exchange.Respond(200, testing::kSuccessBody);
   });
+  // One client connection carries all 200 calls and the health checks.
   AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=20s",
-                          "--shutdown_delay=300ms"});
+                          "--shutdown_delay=300ms", "--max_concurrent_streams=1000"});
   ASSERT_TRUE(adapter.started()) << adapter.Output();
   auto channel = ChannelTo(adapter.target());
   auto stub = MessageService::NewStub(channel);
@@ -375,7 +376,11 @@ TEST(OperabilityTest, InvalidSettingsFailAtStartNamingTheSetting) {
            {"--max_upstream_connections=0", "--max_upstream_connections"},
            {"--log_level=loud", "--log_level"},
            {"--access_log=/nonexistent-dir/x.log", "--access_log"},
-           {"--upstream_ca_file=/nonexistent.pem", "--upstream_ca_file"}}) {
+           {"--upstream_ca_file=/nonexistent.pem", "--upstream_ca_file"},
+           {"--grpc_memory_quota_mib=-1", "--grpc_memory_quota_mib"},
+           {"--max_concurrent_streams=0", "--max_concurrent_streams"},
+           {"--max_header_list_size=100", "--max_header_list_size"},
+           {"--handshake_timeout=0", "--handshake_timeout"}}) {
     SCOPED_TRACE(flag);
     AdapterProcess adapter({flag});
     EXPECT_FALSE(adapter.started());
@@ -415,7 +420,9 @@ TEST(OperabilityTest, HelpDocumentsEverySettingAndVersionWorks) {
   for (const char* flag : {"--listen", "--upstream", "--max_upstream_timeout", "--connect_timeout",
                            "--upstream_threads", "--max_upstream_connections", "--upstream_ca_file",
                            "--upstream_http2", "--shutdown_delay", "--drain_timeout", "--log_level",
-                           "--metrics_listen", "--access_log"}) {
+                           "--metrics_listen", "--access_log", "--grpc_memory_quota_mib",
+                           "--max_concurrent_streams", "--max_header_list_size",
+                           "--handshake_timeout"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
   EXPECT_THAT(help, HasSubstr("OSM_ADAPTER_"));

@@ -70,6 +70,7 @@ class RobustnessTest : public ::testing::Test {
     config.upstream = upstream_.base_url();
     config.access_log = "off";
     config.metrics_listen = "127.0.0.1:0";
+    config.max_concurrent_streams = 1000;  // one client connection carries hundreds of calls
     auto server = AdapterServer::Start(config);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -390,8 +391,9 @@ TEST(OverloadTest, AFloodIsRefusedFastAndMemoryStaysBounded) {
     absl::SleepFor(absl::Milliseconds(300));  // the upstream's latency
     x.Respond(200, testing::kSuccessBody);
   });
+  // One client connection carries more calls than --max_in_flight allows.
   AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--max_in_flight=500",
-                          "--access_log=off"});
+                          "--max_concurrent_streams=1000", "--access_log=off"});
   ASSERT_TRUE(adapter.started()) << adapter.Output();
   auto stub = MessageService::NewStub(
       grpc::CreateChannel(adapter.target(), grpc::InsecureChannelCredentials()));
