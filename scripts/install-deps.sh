@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project needs. Idempotent: installs only
 # what is missing, and does nothing (not even apt-get update) when nothing is.
-#   scripts/install-deps.sh [build] [test] [demo] [bench] [sanitizers] [runtime]
+#   scripts/install-deps.sh [build] [test] [demo] [front] [bench] [sanitizers] [runtime]
 # With no argument: build and test.
 #
 #   build       what `cmake --preset default` needs to configure and build
 #               the adapter, the client and the benchmark tools
 #   test        the test suite, every test of it (GoogleTest, the Python and
-#               Node clients' runtimes, the deployment-file checks)
+#               Node clients' runtimes, the deployment-file checks, and the
+#               attack suite's raw HTTP/2, front and upstream)
 #   demo        the demo OSM stand-in of scripts/run.sh
+#   front       the front of deploy/haproxy (its container image)
 #   bench       bench/run.sh and bench/compare.sh, and the micro-benchmarks
 #   sanitizers  the asan, tsan and fuzz presets
 #   runtime     only what the built binaries load (the Dockerfile's final
@@ -19,8 +21,10 @@ build=(cmake make g++ pkg-config
        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
        libabsl-dev libcurl4-openssl-dev libssl-dev golang-github-gogo-googleapis-dev
        libgoogle-perftools-dev libmicrohttpd-dev)
-test=(libgtest-dev libgmock-dev python3 python3-yaml python3-grpcio python3-protobuf git)
+test=(libgtest-dev libgmock-dev python3 python3-yaml python3-grpcio python3-protobuf git
+      python3-h2 haproxy nginx)
 demo=(nginx)
+front=(haproxy)
 bench=(nginx libnginx-mod-http-echo nghttp2-client libbenchmark-dev openssl curl)
 sanitizers=(clang libclang-rt-14-dev)
 runtime=(ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libcurl4
@@ -39,6 +43,7 @@ for group in "$@"; do
         wanted+=(nodejs npm)
       fi ;;
     demo) wanted+=("${demo[@]}") ;;
+    front) wanted+=("${front[@]}") ;;
     bench) wanted+=("${bench[@]}") ;;
     sanitizers) wanted+=("${sanitizers[@]}") ;;
     runtime) wanted+=("${runtime[@]}") ;;
