@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks what can be checked of the deployment files without Docker or a
 cluster: the Kubernetes manifest parses, and its ports, probes and flags
-agree with each other and with `osm-adapter --help`; the Dockerfile is
+agree with each other and with `osm-adapter --help`; the adapter listens on
+the pod's loopback only and the front sidecar forwards to it; the Dockerfile is
 multi-stage, runs as non-root, probes health and exposes the same ports; the
 systemd unit gives the drain time to finish.
 
@@ -41,7 +42,10 @@ kinds = {d["kind"]: d for d in documents}
 check(set(kinds) >= {"Deployment", "Service"}, f"manifest kinds: {sorted(kinds)}")
 deployment = kinds["Deployment"]
 pod = deployment["spec"]["template"]["spec"]
-container = pod["containers"][0]
+containers = {c["name"]: c for c in pod["containers"]}
+check(set(containers) == {"osm-adapter", "front"}, f"pod containers: {sorted(containers)}")
+container = containers["osm-adapter"]
+front = containers["front"]
 args = dict(a[2:].split("=", 1) for a in container["args"])
 for flag in args:
     check(flag in known_flags, f"manifest passes --{flag}, which osm-adapter does not know")
@@ -49,18 +53,32 @@ for variable in (e["name"] for e in container.get("env", [])):
     if variable.startswith("OSM_ADAPTER_"):
         flag = variable[len("OSM_ADAPTER_"):].lower()
         check(flag in known_flags, f"manifest sets {variable}, which is no flag's twin")
+# The adapter listens only where the front, in the same pod, reaches it.
+check(args["listen"].startswith(("127.0.0.1:", "[::1]:")),
+      f"the adapter listens on {args['listen']}, not on the pod's loopback only")
+front_env = {e["name"]: e["value"] for e in front.get("env", [])}
+check(front_env.get("OSM_ADAPTER_ADDRESS") == args["listen"],
+      f"the front forwards to {front_env.get('OSM_ADAPTER_ADDRESS')}, the adapter listens on "
+      f"{args['listen']}")
+front_ports = {p["name"]: p["containerPort"] for p in front["ports"]}
+front_port = int(front_env.get("OSM_FRONT_BIND", ":0").rsplit(":", 1)[1])
+check(front_ports.get("grpc") == front_port,
+      f"front grpc containerPort {front_ports.get('grpc')} != OSM_FRONT_BIND {front_port}")
 ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-grpc_port = int(args["listen"].rsplit(":", 1)[1])
 metrics_port = int(args["metrics_listen"].rsplit(":", 1)[1])
-check(ports.get("grpc") == grpc_port, f"grpc containerPort {ports.get('grpc')} != --listen {grpc_port}")
+check("grpc" not in ports, "the adapter container exposes a grpc port: callers go to the front")
 check(ports.get("metrics") == metrics_port, "metrics containerPort != --metrics_listen")
 for probe_name in ("readinessProbe", "livenessProbe"):
-    probe = container.get(probe_name, {}).get("grpc")
-    check(probe is not None, f"{probe_name} is not a gRPC probe")
-    if probe:
-        check(probe["port"] == grpc_port, f"{probe_name} port {probe['port']} != {grpc_port}")
-check(container["readinessProbe"]["grpc"].get("service") == "huaweicloud.osm.v2.MessageService",
-      "readiness probe does not check MessageService")
+    command = container.get(probe_name, {}).get("exec", {}).get("command", [])
+    check(command[:1] == ["osm-health-probe"] and f"--target={args['listen']}" in command,
+          f"adapter {probe_name} does not run osm-health-probe against {args['listen']}")
+check("--service=huaweicloud.osm.v2.MessageService" in
+      container["readinessProbe"]["exec"]["command"],
+      "the adapter's readiness probe does not check MessageService")
+front_readiness = front.get("readinessProbe", {}).get("grpc", {})
+check(front_readiness.get("port") == front_port and
+      front_readiness.get("service") == "huaweicloud.osm.v2.MessageService",
+      "the front's readiness probe is not a gRPC check of MessageService through the front")
 annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
 check(annotations.get("prometheus.io/port") == str(metrics_port), "prometheus.io/port != metrics port")
 grace = pod["terminationGracePeriodSeconds"]
@@ -68,8 +86,10 @@ drain = duration_seconds(args.get("drain_timeout", "30s"))
 delay = duration_seconds(args.get("shutdown_delay", "0s"))
 check(grace > drain + delay,
       f"terminationGracePeriodSeconds {grace} is not above shutdown_delay + drain_timeout")
-resources = container.get("resources", {})
-check("requests" in resources and "limits" in resources, "resources need requests and limits")
+for name, c in containers.items():
+    resources = c.get("resources", {})
+    check("requests" in resources and "limits" in resources,
+          f"{name}: resources need requests and limits")
 check(pod["securityContext"].get("runAsNonRoot") is True, "pod must run as non-root")
 service = kinds["Service"]
 service_ports = {p["name"]: p for p in service["spec"]["ports"]}
@@ -77,6 +97,7 @@ check(service_ports.get("grpc", {}).get("targetPort") == "grpc", "Service grpc p
 check(service_ports.get("metrics", {}).get("targetPort") == "metrics", "Service metrics port target")
 check(service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"],
       "Service selector does not select the Deployment's pods")
+grpc_port = 50051  # the image's default --listen, checked against the Dockerfile below
 
 # ---- Dockerfile ----
 with open(f"{root}/Dockerfile") as f:
@@ -90,6 +111,11 @@ check(re.search(r"^HEALTHCHECK .*osm-health-probe", dockerfile, re.M | re.S) is 
       "Dockerfile HEALTHCHECK does not use osm-health-probe")
 exposed = {int(p) for p in re.findall(r"^EXPOSE\s+(.+)$", dockerfile, re.M)[0].split()}
 check(exposed == {grpc_port, metrics_port}, f"EXPOSE {exposed}")
+# The adapter's memory limit leaves room above the gRPC memory quota.
+quota = int(args.get("grpc_memory_quota_mib", "128"))
+limit = container["resources"]["limits"]["memory"]
+check(limit.endswith("Mi") and int(limit[:-2]) >= 2 * quota,
+      f"memory limit {limit} is not at least twice --grpc_memory_quota_mib ({quota} MiB)")
 final_stage = dockerfile.split(re.findall(r"^FROM .*$", dockerfile, re.M)[-1])[1]
 check("-dev" not in final_stage, "the final stage installs -dev packages")
 for command in re.findall(r"^CMD\s+(.+)$", final_stage, re.M):

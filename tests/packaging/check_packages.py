@@ -3,7 +3,8 @@
 from the one list in scripts/install-deps.sh, and that the list is right:
 
 - the Dockerfile installs packages only through scripts/install-deps.sh: its
-  build stage with the `build` group, its final stage with `runtime`;
+  build stage with the `build` group, its final stage with `runtime`; the
+  front's image (deploy/haproxy/Dockerfile) with `front`;
 - every shared library that the shipped binaries load directly comes from a
   package of the `runtime` group, or from a package those depend on, or from
   one that every Debian system has (Priority: required);
@@ -50,6 +51,15 @@ if len(stage_texts) >= 2:
           "Dockerfile build stage does not run scripts/install-deps.sh build")
     check(re.search(r"install-deps\.sh\s+runtime\b", stage_texts[-1]) is not None,
           "Dockerfile final stage does not run scripts/install-deps.sh runtime")
+
+# ---- The front's image: HAProxy from the front group, nothing else ----
+with open(f"{root}/deploy/haproxy/Dockerfile") as f:
+    front_dockerfile = f.read()
+check(re.search(r"apt-get\s+install|apt\s+install|dpkg\s+-i", front_dockerfile) is None,
+      "deploy/haproxy/Dockerfile installs packages itself; use scripts/install-deps.sh front")
+check(re.search(r"install-deps\.sh\s+front\b", front_dockerfile) is not None,
+      "deploy/haproxy/Dockerfile does not run scripts/install-deps.sh front")
+check("haproxy" in groups.get("front", []), "install-deps.sh: the front group lacks haproxy")
 
 # ---- systemd ----
 with open(f"{root}/deploy/systemd/osm-adapter.service.in") as f:
