@@ -12,7 +12,7 @@ COPY . .
 RUN cmake --preset default -DOSM_BUILD_TESTS=OFF -DOSM_BUILD_BENCH=OFF \
  && cmake --build --preset default --target osm-adapter osm-health-probe \
  && install -D -m 0755 build/server/osm-adapter /out/osm-adapter \
- && install -D -m 0755 build/server/osm-health-probe /out/osm-health-probe
+ && install -D -m 0755 build/client/osm-health-probe /out/osm-health-probe
 
 # Packages come from the one list in scripts/install-deps.sh (the runtime
 # group: what the binaries load), never from a copy here;

@@ -4,9 +4,9 @@
 #include <benchmark/benchmark.h>
 
 #include "absl/time/clock.h"
-#include "request_validation.h"
-#include "response_mapper.h"
-#include "upstream_request.h"
+#include "server/osm/response_mapper.h"
+#include "server/osm/upstream_request.h"
+#include "server/service/request_validation.h"
 
 namespace osm {
 namespace {

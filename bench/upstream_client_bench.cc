@@ -14,7 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "curl_upstream_client.h"
+#include "server/upstream/curl_upstream_client.h"
 
 ABSL_FLAG(std::string, url, "", "URL to POST to");
 ABSL_FLAG(int, in_flight, 128, "requests in flight");

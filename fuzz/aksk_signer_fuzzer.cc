@@ -40,10 +40,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "aksk_signer.h"
-#include "fuzz_checks.h"
+#include "fuzz/fuzz_checks.h"
 #include "huaweicloud/osm/v2/message_service.pb.h"
-#include "upstream_request.h"
+#include "server/osm/aksk_signer.h"
+#include "server/osm/upstream_request.h"
 
 namespace {
 
@@ -97,7 +97,9 @@ void CheckCanonicalUri(absl::string_view path) {
   const std::string uri = osm::CanonicalUri(path);
   OSM_FUZZ_CHECK(IsEncoded(uri, "/"), "the canonical URI holds only unreserved bytes, '/' and %XX");
   OSM_FUZZ_CHECK(!uri.empty() && uri.back() == '/', "the canonical URI ends with '/'");
-  const auto slashes = [](absl::string_view text) { return std::count(text.begin(), text.end(), '/'); };
+  const auto slashes = [](absl::string_view text) {
+    return std::count(text.begin(), text.end(), '/');
+  };
   const bool appended = path.empty() || path.back() != '/';
   OSM_FUZZ_CHECK(slashes(uri) == slashes(path) + (appended ? 1 : 0),
                  "the canonical URI keeps the path's segments");
@@ -141,7 +143,8 @@ void CheckSignedHeaderNames(const Pairs& headers) {
   expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
   const std::vector<std::string> got =
       names.empty() ? std::vector<std::string>() : absl::StrSplit(names, ';');
-  OSM_FUZZ_CHECK(got == expected, "the signed header names are the names, lower-case, sorted, once");
+  OSM_FUZZ_CHECK(got == expected,
+                 "the signed header names are the names, lower-case, sorted, once");
 }
 
 void CheckCanonicalRequest(const osm::SignableRequest& request) {
@@ -169,8 +172,7 @@ void CheckCanonicalRequest(const osm::SignableRequest& request) {
     const absl::string_view name = line.substr(0, colon);
     const absl::string_view value = line.substr(colon + 1);
     OSM_FUZZ_CHECK(name == absl::AsciiStrToLower(name), "a header line's name is lower-case");
-    OSM_FUZZ_CHECK(absl::StripAsciiWhitespace(value) == value,
-                   "a header line's value is trimmed");
+    OSM_FUZZ_CHECK(absl::StripAsciiWhitespace(value) == value, "a header line's value is trimmed");
     parsed.emplace_back(name, value);
   }
   OSM_FUZZ_CHECK(std::is_sorted(parsed.begin(), parsed.end()),
@@ -195,7 +197,8 @@ bool IsLowerHex64(absl::string_view text) {
 osm::SignableRequest Disguised(const osm::SignableRequest& request) {
   osm::SignableRequest other = request;
   for (auto& [name, value] : other.headers) {
-    for (char& c : name) c = absl::ascii_isupper(c) ? absl::ascii_tolower(c) : absl::ascii_toupper(c);
+    for (char& c : name)
+      c = absl::ascii_isupper(c) ? absl::ascii_tolower(c) : absl::ascii_toupper(c);
     value = absl::StrCat(" \t", value, " ");
   }
   std::reverse(other.headers.begin(), other.headers.end());
@@ -218,7 +221,8 @@ void CheckSignature(const osm::SignableRequest& request, const std::string& acce
                     const std::string& secret_key) {
   const absl::StatusOr<osm::RequestSignature> signature =
       osm::SignRequest(request, access_key, secret_key);
-  const bool secret_checkable = IsTokenLike(secret_key) && !absl::StrContains(access_key, secret_key);
+  const bool secret_checkable =
+      IsTokenLike(secret_key) && !absl::StrContains(access_key, secret_key);
   if (!signature.ok()) {
     if (secret_checkable) {
       OSM_FUZZ_CHECK(!absl::StrContains(signature.status().message(), secret_key),
@@ -232,8 +236,8 @@ void CheckSignature(const osm::SignableRequest& request, const std::string& acce
   }
   OSM_FUZZ_CHECK(IsLowerHex64(signature->signature), "the signature is 64 lower-case hex digits");
   OSM_FUZZ_CHECK(signature->authorization ==
-                     absl::StrCat("SDK-HMAC-SHA256 Access=", access_key, ", SignedHeaders=",
-                                  osm::SignedHeaderNames(request.headers),
+                     absl::StrCat("SDK-HMAC-SHA256 Access=", access_key,
+                                  ", SignedHeaders=", osm::SignedHeaderNames(request.headers),
                                   ", Signature=", signature->signature),
                  "the Authorization has the documented form");
   if (secret_checkable && !absl::StrContains(osm::SignedHeaderNames(request.headers), secret_key)) {

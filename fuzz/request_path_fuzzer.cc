@@ -37,13 +37,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "fuzz_checks.h"
+#include "fuzz/fuzz_checks.h"
 #include "google/rpc/error_details.pb.h"
 #include "huaweicloud/osm/v2/message_service.pb.h"
-#include "request_validation.h"
-#include "rich_status.h"
-#include "support/text_checks.h"
-#include "upstream_request.h"
+#include "server/osm/rich_status.h"
+#include "server/osm/upstream_request.h"
+#include "server/service/request_validation.h"
+#include "tests/support/text_checks.h"
 
 namespace {
 

@@ -47,12 +47,12 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "fuzz_checks.h"
+#include "fuzz/fuzz_checks.h"
 #include "google/rpc/error_details.pb.h"
-#include "http_types.h"
-#include "response_mapper.h"
-#include "rich_status.h"
-#include "support/text_checks.h"
+#include "server/osm/response_mapper.h"
+#include "server/osm/rich_status.h"
+#include "server/upstream/http_types.h"
+#include "tests/support/text_checks.h"
 
 namespace {
 

@@ -9,22 +9,22 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client_test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "client_test_env.h"
-#include "support/run_command.h"
-#include "support/adapter_process.h"
-#include "support/scripted_upstream.h"
+#include "tests/support/adapter_process.h"
+#include "tests/support/run_command.h"
+#include "tests/support/scripted_upstream.h"
 
 namespace osm {
 namespace {
 
+using testing::AdapterProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::testing::StartsWith;
-using testing::AdapterProcess;
 using testing::RunCommand;
 using testing::ScriptedUpstream;
+using ::testing::StartsWith;
 
 constexpr char kToken[] = "cli-json-token-91b2";
 
@@ -54,10 +54,9 @@ bool IsOneLineOfJson(const std::string& output) {
 TEST_F(CliJsonTest, PrintsTheResponse) {
   const testing::CommandResult result = Cli("--case_id=c1 --message_id=m1");
   EXPECT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_EQ(result.output,
-            R"({"status":"OK","code":0,"response":{"error_code":"","error_msg":"",)"
-            R"("http_status":200,"request_id":"req-cli-ok"}})"
-            "\n");
+  EXPECT_EQ(result.output, R"({"status":"OK","code":0,"response":{"error_code":"","error_msg":"",)"
+                           R"("http_status":200,"request_id":"req-cli-ok"}})"
+                           "\n");
   ASSERT_EQ(upstream_.request_count(), 1);
   EXPECT_EQ(upstream_.requests()[0].Header("X-Auth-Token"), kToken);
 }
@@ -80,16 +79,16 @@ TEST_F(CliJsonTest, PrintsFieldViolations) {
   const testing::CommandResult result =
       Cli(absl::StrCat("--case_id=", std::string(40, 'c'), " --message_id=m1"));
   EXPECT_EQ(result.exit_code, 3) << result.output;
-  EXPECT_THAT(result.output,
-              HasSubstr(R"("field_violations":[{"field":"case_id",)"
-                        R"("description":"must be at most 32 bytes, got 40"}])"));
+  EXPECT_THAT(result.output, HasSubstr(R"("field_violations":[{"field":"case_id",)"
+                                       R"("description":"must be at most 32 bytes, got 40"}])"));
   EXPECT_TRUE(IsOneLineOfJson(result.output)) << result.output;
   EXPECT_EQ(upstream_.request_count(), 0);
 }
 
 TEST_F(CliJsonTest, AnUnreachableAdapterIsUnavailable) {
-  const testing::CommandResult result = RunCommand(absl::StrCat(
-      OSM_WITHDRAW_BINARY, " --json --target=127.0.0.1:1 --timeout=5s --case_id=c1 --message_id=m1"));
+  const testing::CommandResult result = RunCommand(
+      absl::StrCat(OSM_WITHDRAW_BINARY,
+                   " --json --target=127.0.0.1:1 --timeout=5s --case_id=c1 --message_id=m1"));
   EXPECT_EQ(result.exit_code, 14) << result.output;
   EXPECT_THAT(result.output, StartsWith(R"({"status":"UNAVAILABLE","code":14,"message":)"));
   EXPECT_TRUE(IsOneLineOfJson(result.output)) << result.output;

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "adapter_server.h"
-#include "support/adapter_process.h"
-#include "support/scripted_upstream.h"
+#include "server/app/adapter_server.h"
+#include "tests/support/adapter_process.h"
+#include "tests/support/scripted_upstream.h"
 
 namespace osm::testing {
 

@@ -16,20 +16,20 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client_test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "client_test_env.h"
-#include "support/run_command.h"
-#include "support/adapter_process.h"
-#include "support/scripted_upstream.h"
+#include "tests/support/adapter_process.h"
+#include "tests/support/run_command.h"
+#include "tests/support/scripted_upstream.h"
 
 namespace osm {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::AdapterProcess;
 using testing::CommandResult;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::RunCommand;
 using testing::ScriptedUpstream;
 using testing::ShellQuote;
@@ -83,7 +83,7 @@ class LanguageClientTest : public ::testing::TestWithParam<Language> {
   CommandResult Example(const std::string& case_id, const std::string& message_id,
                         const std::string& token = kToken) {
     std::string command = token.empty() ? "env -u OSM_AUTH_TOKEN "
-                                         : absl::StrCat("OSM_AUTH_TOKEN=", ShellQuote(token), " ");
+                                        : absl::StrCat("OSM_AUTH_TOKEN=", ShellQuote(token), " ");
     if (GetParam() == Language::kPython) {
       absl::StrAppend(&command, "PYTHONPATH=", ShellQuote(OSM_PYTHON_STUBS_DIR), " ",
                       ShellQuote(OSM_PYTHON), " ",

@@ -20,7 +20,7 @@
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "osm/client/withdraw_client.h"
 #include "osm/client/withdraw_error_details.h"
-#include "support/scripted_upstream.h"
+#include "tests/support/scripted_upstream.h"
 
 namespace osm::client {
 namespace {

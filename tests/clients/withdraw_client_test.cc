@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "osm/client/withdraw_error_details.h"
-#include "support/scripted_upstream.h"
+#include "tests/support/scripted_upstream.h"
 
 namespace osm::client {
 namespace {
@@ -153,8 +153,8 @@ TEST_F(WithdrawClientTest, AnEmptyTokenSendsNoToken) {
 TEST_F(WithdrawClientTest, PerCallCredentialsReplaceTheClients) {
   const WithdrawClient client = Client(IamTokenCredentials("the-clients-token"));
 
-  ASSERT_TRUE(client.Withdraw(MakeRequest(), In(absl::Seconds(10)), IamTokenCredentials(kToken))
-                  .ok());
+  ASSERT_TRUE(
+      client.Withdraw(MakeRequest(), In(absl::Seconds(10)), IamTokenCredentials(kToken)).ok());
   ASSERT_TRUE(client.Withdraw(MakeRequest(), In(absl::Seconds(10))).ok());
 
   ASSERT_EQ(upstream_.request_count(), 2);

@@ -1,5 +1,7 @@
 // The osm-adapter and osm-withdraw binaries as users run them.
 
+#include "tests/support/adapter_process.h"
+
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -16,12 +18,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
-#include "mutex.h"
-#include "support/adapter_process.h"
-#include "support/run_command.h"
-#include "support/scripted_upstream.h"
-#include "support/temp_dir.h"
-#include "support/test_certificates.h"
+#include "server/base/mutex.h"
+#include "tests/support/run_command.h"
+#include "tests/support/scripted_upstream.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certificates.h"
 
 namespace osm {
 namespace {

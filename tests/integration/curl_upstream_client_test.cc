@@ -1,6 +1,6 @@
 // CurlUpstreamClient against a scripted local HTTP upstream.
 
-#include "curl_upstream_client.h"
+#include "server/upstream/curl_upstream_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,8 +16,8 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "mutex.h"
-#include "support/scripted_upstream.h"
+#include "server/base/mutex.h"
+#include "tests/support/scripted_upstream.h"
 
 namespace osm {
 namespace {

@@ -18,7 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "support/adapter_process.h"
+#include "tests/support/adapter_process.h"
 
 namespace osm {
 namespace {
@@ -37,8 +37,8 @@ class RawConnection {
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = fd_ >= 0 &&
-                 connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+    connected_ =
+        fd_ >= 0 && connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
   }
   ~RawConnection() {
     if (fd_ >= 0) close(fd_);
@@ -79,9 +79,15 @@ class RawConnection {
 // An HTTP/2 frame header (RFC 9113, 4.1) followed by `payload`.
 std::string Frame(uint8_t type, uint8_t flags, const std::string& payload) {
   const auto length = static_cast<uint32_t>(payload.size());
-  std::string frame = {static_cast<char>(length >> 16), static_cast<char>(length >> 8),
-                       static_cast<char>(length), static_cast<char>(type),
-                       static_cast<char>(flags),  '\0', '\0', '\0', '\0'};
+  std::string frame = {static_cast<char>(length >> 16),
+                       static_cast<char>(length >> 8),
+                       static_cast<char>(length),
+                       static_cast<char>(type),
+                       static_cast<char>(flags),
+                       '\0',
+                       '\0',
+                       '\0',
+                       '\0'};
   return frame + payload;
 }
 
@@ -94,8 +100,9 @@ std::map<uint16_t, uint32_t> FirstSettings(const std::string& data) {
     if (byte(3) == 0x4 && (byte(4) & 0x1) == 0 && at + 9 + length <= data.size()) {
       std::map<uint16_t, uint32_t> settings;
       for (std::size_t p = at + 9; p + 6 <= at + 9 + length; p += 6) {
-        const auto b = [&](std::size_t i) { return static_cast<uint32_t>(
-                                                static_cast<uint8_t>(data[p + i])); };
+        const auto b = [&](std::size_t i) {
+          return static_cast<uint32_t>(static_cast<uint8_t>(data[p + i]));
+        };
         settings[static_cast<uint16_t>((b(0) << 8) | b(1))] =
             (b(2) << 24) | (b(3) << 16) | (b(4) << 8) | b(5);
       }

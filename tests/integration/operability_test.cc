@@ -20,15 +20,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "client/health_probe.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "health_probe.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
-#include "mutex.h"
-#include "support/adapter_process.h"
-#include "support/run_command.h"
-#include "support/scripted_upstream.h"
-#include "support/temp_dir.h"
+#include "server/base/mutex.h"
+#include "tests/support/adapter_process.h"
+#include "tests/support/run_command.h"
+#include "tests/support/scripted_upstream.h"
+#include "tests/support/temp_dir.h"
 
 namespace osm {
 namespace {
@@ -417,12 +417,12 @@ TEST(OperabilityTest, IdleAndOldConnectionsAreClosed) {
 
 TEST(OperabilityTest, HelpDocumentsEverySettingAndVersionWorks) {
   const std::string help = RunCommand(absl::StrCat(OSM_ADAPTER_BINARY, " --help")).output;
-  for (const char* flag : {"--listen", "--upstream", "--max_upstream_timeout", "--connect_timeout",
-                           "--upstream_threads", "--max_upstream_connections", "--upstream_ca_file",
-                           "--upstream_http2", "--shutdown_delay", "--drain_timeout", "--log_level",
-                           "--metrics_listen", "--access_log", "--grpc_memory_quota_mib",
-                           "--max_concurrent_streams", "--max_header_list_size",
-                           "--handshake_timeout"}) {
+  for (const char* flag :
+       {"--listen", "--upstream", "--max_upstream_timeout", "--connect_timeout",
+        "--upstream_threads", "--max_upstream_connections", "--upstream_ca_file",
+        "--upstream_http2", "--shutdown_delay", "--drain_timeout", "--log_level",
+        "--metrics_listen", "--access_log", "--grpc_memory_quota_mib", "--max_concurrent_streams",
+        "--max_header_list_size", "--handshake_timeout"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
   EXPECT_THAT(help, HasSubstr("OSM_ADAPTER_"));

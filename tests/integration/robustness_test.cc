@@ -22,14 +22,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "adapter_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
-#include "mutex.h"
-#include "support/adapter_process.h"
-#include "support/scripted_upstream.h"
-#include "support/status_details.h"
+#include "server/app/adapter_server.h"
+#include "server/base/mutex.h"
+#include "tests/support/adapter_process.h"
+#include "tests/support/scripted_upstream.h"
+#include "tests/support/status_details.h"
 
 namespace osm {
 namespace {

@@ -15,14 +15,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "adapter_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
-#include "support/scripted_upstream.h"
-#include "support/status_details.h"
-#include "support/temp_dir.h"
-#include "support/test_certificates.h"
+#include "server/app/adapter_server.h"
+#include "tests/support/scripted_upstream.h"
+#include "tests/support/status_details.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certificates.h"
 
 namespace osm {
 namespace {

@@ -11,12 +11,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "adapter_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
-#include "support/scripted_upstream.h"
-#include "support/status_details.h"
+#include "server/app/adapter_server.h"
+#include "tests/support/scripted_upstream.h"
+#include "tests/support/status_details.h"
 
 namespace osm {
 namespace {

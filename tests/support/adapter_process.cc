@@ -1,4 +1,4 @@
-#include "support/adapter_process.h"
+#include "tests/support/adapter_process.h"
 
 #include <fcntl.h>
 #include <signal.h>

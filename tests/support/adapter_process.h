@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "mutex.h"
+#include "server/base/mutex.h"
 
 namespace osm::testing {
 
@@ -19,8 +19,7 @@ namespace osm::testing {
 class AdapterProcess {
  public:
   // `environment`: extra NAME=VALUE entries on top of this process's own.
-  explicit AdapterProcess(std::vector<std::string> args,
-                          std::vector<std::string> environment = {});
+  explicit AdapterProcess(std::vector<std::string> args, std::vector<std::string> environment = {});
   // Kills the process if it still runs.
   ~AdapterProcess();
 

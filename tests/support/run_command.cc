@@ -1,4 +1,4 @@
-#include "support/run_command.h"
+#include "tests/support/run_command.h"
 
 #include <sys/wait.h>
 

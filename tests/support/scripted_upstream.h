@@ -11,7 +11,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "mutex.h"
+#include "server/base/mutex.h"
 
 // OpenSSL's types, without its headers.
 struct ssl_st;

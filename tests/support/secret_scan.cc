@@ -1,4 +1,4 @@
-#include "support/secret_scan.h"
+#include "tests/support/secret_scan.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"

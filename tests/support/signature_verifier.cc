@@ -1,4 +1,4 @@
-#include "support/signature_verifier.h"
+#include "tests/support/signature_verifier.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "support/scripted_upstream.h"
+#include "tests/support/scripted_upstream.h"
 
 namespace osm::testing {
 

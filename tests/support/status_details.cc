@@ -1,4 +1,4 @@
-#include "support/status_details.h"
+#include "tests/support/status_details.h"
 
 namespace osm::testing {
 

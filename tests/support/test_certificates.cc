@@ -1,4 +1,4 @@
-#include "support/test_certificates.h"
+#include "tests/support/test_certificates.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-#include "support/text_checks.h"
+#include "tests/support/text_checks.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,226 @@
+#include "server/app/adapter_server.h"
+
+#include <curl/curl.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <climits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "server/app/listener_security.h"
+#include "server/observability/process_metrics.h"
+#include "server/upstream/curl_upstream_client.h"
+
+namespace osm {
+namespace {
+
+// Owns a CURLU and the strings it hands out.
+class CurlUrl {
+ public:
+  CurlUrl() : url_(curl_url()) {}
+  ~CurlUrl() { curl_url_cleanup(url_); }
+  CurlUrl(const CurlUrl&) = delete;
+  CurlUrl& operator=(const CurlUrl&) = delete;
+
+  bool Set(const std::string& text) {
+    return url_ != nullptr && curl_url_set(url_, CURLUPART_URL, text.c_str(), 0) == CURLUE_OK;
+  }
+  // The part, or "" when absent.
+  std::string Get(CURLUPart part) const {
+    char* value = nullptr;
+    if (curl_url_get(url_, part, &value, 0) != CURLUE_OK || value == nullptr) return "";
+    std::string out(value);
+    curl_free(value);
+    return out;
+  }
+
+ private:
+  CURLU* url_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizeUpstreamUrl(absl::string_view url) {
+  const std::string text(absl::StripAsciiWhitespace(url));
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (!absl::StartsWith(lower, "http://") && !absl::StartsWith(lower, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("upstream URL must start with https:// or http://, got \"", text, "\""));
+  }
+  CurlUrl parsed;
+  if (!parsed.Set(text)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("upstream URL is not a valid URL: \"", text, "\""));
+  }
+  if (parsed.Get(CURLUPART_HOST).empty()) {
+    return absl::InvalidArgumentError("upstream URL has no host");
+  }
+  if (!parsed.Get(CURLUPART_USER).empty() || !parsed.Get(CURLUPART_PASSWORD).empty()) {
+    return absl::InvalidArgumentError("upstream URL must not carry user information");
+  }
+  if (!parsed.Get(CURLUPART_QUERY).empty() || !parsed.Get(CURLUPART_FRAGMENT).empty()) {
+    return absl::InvalidArgumentError("upstream URL must not have a query or a fragment");
+  }
+  std::string normalized =
+      absl::StrCat(parsed.Get(CURLUPART_SCHEME), "://", parsed.Get(CURLUPART_HOST));
+  if (std::string port = parsed.Get(CURLUPART_PORT); !port.empty()) {
+    absl::StrAppend(&normalized, ":", port);
+  }
+  const std::string path = parsed.Get(CURLUPART_PATH);
+  absl::StrAppend(&normalized, absl::StripSuffix(path, "/"));
+  return normalized;
+}
+
+absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const AdapterConfig& config) {
+  return StartWith(config, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const AdapterConfig& config,
+                                                                    UpstreamClient* upstream) {
+  return StartWith(config, upstream);
+}
+
+absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(const AdapterConfig& config,
+                                                                        UpstreamClient* upstream) {
+  absl::StatusOr<std::string> base_url = NormalizeUpstreamUrl(config.upstream);
+  if (!base_url.ok()) return base_url.status();
+  if (config.max_upstream_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("max_upstream_timeout must be positive");
+  }
+  if (config.credentials != nullptr) {
+    if (absl::Status exposed = CheckSigningListener(
+            config.listen, !config.tls.client_ca_file.empty(), config.trust_network_callers);
+        !exposed.ok()) {
+      return exposed;
+    }
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> listener_credentials =
+      ListenerCredentials(config.tls);
+  if (!listener_credentials.ok()) return listener_credentials.status();
+
+  std::unique_ptr<AdapterServer> server(new AdapterServer());
+  server->metrics_ = std::make_unique<AdapterMetrics>(&server->metrics_registry_);
+  RegisterProcessMetrics(&server->metrics_registry_);
+  if (config.access_log != "off") {
+    absl::StatusOr<std::unique_ptr<AccessLog>> log = AccessLog::Open(config.access_log);
+    if (!log.ok()) return log.status();
+    server->access_log_ = *std::move(log);
+  }
+
+  if (upstream == nullptr) {
+    CurlUpstreamClient::Options options;
+    options.scheme = absl::StartsWith(*base_url, "https://") ? "https" : "http";
+    options.loop_threads = config.upstream_threads;
+    options.max_connections = config.max_upstream_connections;
+    options.connect_timeout = config.connect_timeout;
+    options.ca_file = config.upstream_ca_file;
+    options.http2 = config.upstream_http2 && options.scheme == "https";
+    options.connections_gauge = server->metrics_->upstream_connections();
+    options.retries_counter = server->metrics_->upstream_retries();
+    absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> client =
+        CurlUpstreamClient::Create(options);
+    if (!client.ok()) return client.status();
+    server->owned_upstream_ = *std::move(client);
+    upstream = server->owned_upstream_.get();
+  }
+
+  WithdrawService::Options service_options;
+  service_options.upstream_base_url = *base_url;
+  service_options.max_upstream_timeout = config.max_upstream_timeout;
+  service_options.metrics = server->metrics_.get();
+  service_options.access_log = server->access_log_.get();
+  service_options.max_in_flight = config.max_in_flight;
+  service_options.credentials = config.credentials;
+  server->service_ = std::make_unique<WithdrawService>(upstream, std::move(service_options));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  auto millis = [](absl::Duration d) {
+    return d == absl::InfiniteDuration()
+               ? INT_MAX
+               : static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT_MAX));
+  };
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, millis(config.max_connection_idle));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, millis(config.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             millis(config.max_connection_age_grace));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, millis(config.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, millis(config.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             millis(config.keepalive_min_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.SetMaxReceiveMessageSize(kMaxRequestMessageBytes);
+  // Each open stream costs gRPC about 13 KiB before our handler even sees
+  // it; without a cap one client can hold tens of thousands. Clients queue
+  // the excess on their side (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, config.max_header_list_size);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             millis(config.handshake_timeout));
+  if (config.grpc_memory_quota_mib > 0) {
+    grpc::ResourceQuota quota("osm-adapter");
+    quota.Resize(static_cast<std::size_t>(config.grpc_memory_quota_mib) << 20);
+    builder.SetResourceQuota(quota);
+  }
+  builder.AddListeningPort(config.listen, *listener_credentials, &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("--listen: cannot listen on ", config.listen));
+  }
+  server->SetServing(true);
+  if (absl::StartsWith(config.listen, "unix:")) {
+    server->address_ = config.listen;
+  } else {
+    // The configured host with the port actually bound.
+    const std::size_t colon = config.listen.rfind(':');
+    server->address_ = absl::StrCat(config.listen.substr(0, colon), ":", server->port_);
+  }
+
+  if (!config.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> metrics_server =
+        MetricsHttpServer::Start(config.metrics_listen, &server->metrics_registry_);
+    if (!metrics_server.ok()) return metrics_server.status();
+    server->metrics_server_ = *std::move(metrics_server);
+  }
+  return server;
+}
+
+int AdapterServer::metrics_port() const {
+  return metrics_server_ != nullptr ? metrics_server_->port() : 0;
+}
+
+AdapterServer::~AdapterServer() { Shutdown(absl::ZeroDuration()); }
+
+std::shared_ptr<grpc::Channel> AdapterServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void AdapterServer::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);  // "" and every service
+  health->SetServingStatus(huaweicloud::osm::v2::MessageService::service_full_name(), serving);
+}
+
+void AdapterServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  metrics_server_.reset();
+  if (server_ != nullptr) {  // null when Start() failed half-way
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
+  // No call can start a transfer any more.
+  owned_upstream_.reset();
+  // Every call has been logged: write the rest out.
+  access_log_.reset();
+}
+
+}  // namespace osm

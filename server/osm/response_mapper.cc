@@ -1,0 +1,376 @@
+#include "server/osm/response_mapper.h"
+
+#include <cmath>
+#include <cstdint>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "server/osm/osm_body.pb.h"
+#include "server/osm/osm_error_codes.h"
+#include "server/osm/rich_status.h"
+
+namespace osm {
+namespace {
+
+using grpc::StatusCode;
+using huaweicloud::osm::v2::WithdrawResponse;
+
+// ---- Reading the body ------------------------------------------------------
+
+void FillFromTyped(const internal::OsmResponseBody& parsed, OsmBody& out) {
+  const internal::OsmResponseBody& nested = parsed.error();
+  for (const std::string* code :
+       {&parsed.error_code(), &parsed.code(), &nested.error_code(), &nested.code()}) {
+    if (!code->empty()) {
+      out.error_code = *code;
+      break;
+    }
+  }
+  for (const std::string* msg :
+       {&parsed.error_msg(), &parsed.message(), &nested.error_msg(), &nested.message()}) {
+    if (!msg->empty()) {
+      out.error_msg = *msg;
+      break;
+    }
+  }
+  out.request_id = !parsed.request_id().empty() ? parsed.request_id() : nested.request_id();
+}
+
+// Lenient reading of one object level: strings as they are, integral numbers
+// as decimal text for the code fields. Returns false when an error code field
+// holds something else (an object, an array, a bool, a fraction).
+bool FillFromStruct(const google::protobuf::Struct& object, OsmBody& out) {
+  bool types_ok = true;
+  const auto& fields = object.fields();
+  auto text_of = [&](absl::string_view key, bool is_code, std::string& target) {
+    auto it = fields.find(std::string(key));
+    if (it == fields.end() || !target.empty()) return;
+    const google::protobuf::Value& value = it->second;
+    switch (value.kind_case()) {
+      case google::protobuf::Value::kStringValue:
+        target = value.string_value();
+        break;
+      case google::protobuf::Value::kNullValue:
+        break;
+      case google::protobuf::Value::kNumberValue:
+        if (is_code && std::floor(value.number_value()) == value.number_value() &&
+            std::fabs(value.number_value()) < 1e15) {
+          target = absl::StrCat(static_cast<std::int64_t>(value.number_value()));
+        } else if (is_code) {
+          types_ok = false;
+        }
+        break;
+      default:
+        if (is_code) types_ok = false;
+        break;
+    }
+  };
+  for (absl::string_view key : {"error_code", "errorCode", "code"})
+    text_of(key, true, out.error_code);
+  for (absl::string_view key : {"error_msg", "errorMsg", "message", "error"}) {
+    text_of(key, false, out.error_msg);
+  }
+  for (absl::string_view key : {"request_id", "requestId"}) text_of(key, false, out.request_id);
+  return types_ok;
+}
+
+OsmBody ParseStruct(absl::string_view json) {
+  OsmBody out;
+  google::protobuf::Struct object;
+  google::protobuf::util::JsonParseOptions options;
+  if (!google::protobuf::util::JsonStringToMessage(
+           google::protobuf::StringPiece(json.data(), json.size()), &object, options)
+           .ok()) {
+    out.shape = OsmBody::Shape::kNotJsonObject;
+    return out;
+  }
+  bool types_ok = FillFromStruct(object, out);
+  if (out.error_code.empty() && out.error_msg.empty()) {
+    // An error object nested one level down, under whatever key.
+    for (const auto& [key, value] : object.fields()) {
+      if (value.kind_case() != google::protobuf::Value::kStructValue) continue;
+      OsmBody nested;
+      bool nested_ok = FillFromStruct(value.struct_value(), nested);
+      if (!nested.error_code.empty() || !nested.error_msg.empty()) {
+        types_ok = types_ok && nested_ok;
+        out.error_code = std::move(nested.error_code);
+        out.error_msg = std::move(nested.error_msg);
+        if (out.request_id.empty()) out.request_id = std::move(nested.request_id);
+        break;
+      }
+    }
+  }
+  out.shape = types_ok ? OsmBody::Shape::kObject : OsmBody::Shape::kWrongTypes;
+  return out;
+}
+
+// ---- Building the status ---------------------------------------------------
+
+std::string Redact(std::string text, absl::string_view secret) {
+  if (secret.empty() || !absl::StrContains(text, secret)) return text;
+  return absl::StrReplaceAll(text, {{secret, "[REDACTED]"}});
+}
+
+// For values that go into ASCII-only places (gRPC metadata): printable ASCII
+// is kept, everything else becomes '?'.
+std::string SanitizeAscii(absl::string_view text, std::size_t max_bytes) {
+  std::string out(text.substr(0, max_bytes));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7E) c = '?';
+  }
+  return out;
+}
+
+// `error_code` is the sanitized, redacted one.
+std::string DescribeAnswer(const HttpResponse& http, const OsmBody& body,
+                           absl::string_view error_code) {
+  std::string text = absl::StrCat("OSM answered HTTP ", http.status);
+  if (!error_code.empty()) absl::StrAppend(&text, " with error code ", error_code);
+  if (http.body_truncated) {
+    absl::StrAppend(&text, " with a body larger than ", kMaxResponseBodyBytes,
+                    " bytes, which was cut off");
+  } else if (body.shape == OsmBody::Shape::kWrongTypes) {
+    absl::StrAppend(&text, " with an error code that is neither a string nor a number");
+  } else if (body.shape == OsmBody::Shape::kNotJsonObject) {
+    absl::StrAppend(&text, " with a body that is not a JSON object: ",
+                    SanitizeText(absl::StripAsciiWhitespace(http.body), kMaxRawBodyInMessageBytes));
+  }
+  return text;
+}
+
+MappedWithdraw MapTransportError(const absl::Status& error) {
+  MappedWithdraw result;
+  StatusCode code;
+  std::string message;
+  switch (error.code()) {
+    case absl::StatusCode::kUnavailable:
+      code = StatusCode::UNAVAILABLE;
+      result.reason = "UPSTREAM_UNAVAILABLE";
+      message = absl::StrCat("OSM could not be reached: ", error.message());
+      break;
+    case absl::StatusCode::kDeadlineExceeded:
+      code = StatusCode::DEADLINE_EXCEEDED;
+      result.reason = "UPSTREAM_TIMEOUT";
+      message = absl::StrCat("OSM did not answer in time: ", error.message());
+      break;
+    case absl::StatusCode::kCancelled:
+      code = StatusCode::CANCELLED;
+      result.reason = "CANCELLED";
+      message = absl::StrCat("the call was cancelled: ", error.message());
+      break;
+    default:
+      code = StatusCode::INTERNAL;
+      result.reason = "UPSTREAM_TRANSPORT_ERROR";
+      message = absl::StrCat("the request to OSM failed: ", error.message());
+      break;
+  }
+  google::rpc::ErrorInfo info;
+  info.set_reason(result.reason);
+  info.set_domain(std::string(kAdapterDomain));
+  result.status = MakeRichStatus(code, message, info);
+  return result;
+}
+
+}  // namespace
+
+OsmBody ParseOsmBody(absl::string_view body) {
+  OsmBody out;
+  absl::string_view json = absl::StripAsciiWhitespace(body);
+  if (json.empty()) return out;
+  // OSM's success body, byte for byte, needs no parser: this is nearly every
+  // answer, and protobuf's JSON parser costs microseconds.
+  if (json == R"({"error_code":"","error_msg":""})" || json == "{}") {
+    out.shape = OsmBody::Shape::kObject;
+    return out;
+  }
+  if (json.front() != '{') {
+    out.shape = OsmBody::Shape::kNotJsonObject;
+    return out;
+  }
+  internal::OsmResponseBody typed;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(
+           google::protobuf::StringPiece(json.data(), json.size()), &typed, options)
+           .ok()) {
+    // Not JSON, or a field of an unexpected type: read it leniently.
+    return ParseStruct(json);
+  }
+  out.shape = OsmBody::Shape::kObject;
+  FillFromTyped(typed, out);
+  if (out.error_code.empty() && out.error_msg.empty() && json.find('{', 1) != json.npos) {
+    // Perhaps an error object nested under another key than "error".
+    return ParseStruct(json);
+  }
+  return out;
+}
+
+grpc::StatusCode GrpcCodeForHttpStatus(int http_status) {
+  switch (http_status) {
+    case 400:
+      return StatusCode::INVALID_ARGUMENT;
+    case 401:
+      return StatusCode::UNAUTHENTICATED;
+    case 403:
+      return StatusCode::PERMISSION_DENIED;
+    case 404:
+      return StatusCode::NOT_FOUND;
+    case 405:
+      return StatusCode::UNIMPLEMENTED;
+    case 408:
+      return StatusCode::DEADLINE_EXCEEDED;
+    case 409:
+      return StatusCode::ABORTED;
+    case 410:
+      return StatusCode::NOT_FOUND;
+    case 412:
+      return StatusCode::FAILED_PRECONDITION;
+    case 413:
+      return StatusCode::INVALID_ARGUMENT;
+    case 414:
+      return StatusCode::INVALID_ARGUMENT;
+    case 416:
+      return StatusCode::OUT_OF_RANGE;
+    case 422:
+      return StatusCode::INVALID_ARGUMENT;
+    case 429:
+      return StatusCode::RESOURCE_EXHAUSTED;
+    case 431:
+      return StatusCode::INVALID_ARGUMENT;
+    case 499:
+      return StatusCode::CANCELLED;
+    case 500:
+      return StatusCode::INTERNAL;
+    case 501:
+      return StatusCode::UNIMPLEMENTED;
+    case 502:
+      return StatusCode::UNAVAILABLE;
+    case 503:
+      return StatusCode::UNAVAILABLE;
+    case 504:
+      return StatusCode::DEADLINE_EXCEEDED;
+    default:
+      break;
+  }
+  if (http_status >= 200 && http_status < 300) return StatusCode::OK;
+  // Redirects are never followed: the configured upstream URL is wrong.
+  if (http_status >= 300 && http_status < 400) return StatusCode::INTERNAL;
+  // The adapter sent a request OSM refused for a reason it did not name.
+  if (http_status >= 400 && http_status < 500) return StatusCode::FAILED_PRECONDITION;
+  if (http_status >= 500 && http_status < 600) return StatusCode::INTERNAL;
+  return StatusCode::UNKNOWN;
+}
+
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
+  static constexpr absl::Duration kMaxDelay = absl::Hours(24);
+  value = absl::StripAsciiWhitespace(value);
+  if (value.empty()) return std::nullopt;
+  if (absl::ascii_isdigit(static_cast<unsigned char>(value.front()))) {
+    for (char c : value) {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    }
+    // delta-seconds too large to represent saturate (RFC 9111, 1.2.2).
+    std::uint32_t seconds;
+    if (value.size() > 9 || !absl::SimpleAtoi(value, &seconds)) return kMaxDelay;
+    return std::min(absl::Seconds(seconds), kMaxDelay);
+  }
+  absl::Time when;
+  std::string error;
+  if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", value, absl::UTCTimeZone(), &when, &error)) {
+    return std::nullopt;
+  }
+  return std::clamp(when - now, absl::ZeroDuration(), kMaxDelay);
+}
+
+MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
+                                  absl::string_view secret) {
+  if (!outcome.ok()) return MapTransportError(outcome.status());
+  // Redacted before anything is parsed or cut, so no part of a secret the
+  // upstream echoed survives; copied only when there is something to redact.
+  std::optional<HttpResponse> redacted;
+  if (!secret.empty() && (absl::StrContains(outcome->body, secret) ||
+                          absl::StrContains(outcome->request_id, secret))) {
+    redacted = *outcome;
+    redacted->body = Redact(std::move(redacted->body), secret);
+    redacted->request_id = Redact(std::move(redacted->request_id), secret);
+  }
+  const HttpResponse& http = redacted ? *redacted : *outcome;
+  // A cut-off body is not parsed: its end is missing.
+  OsmBody body = http.body_truncated ? OsmBody{OsmBody::Shape::kNotJsonObject, "", "", ""}
+                                     : ParseOsmBody(http.body);
+
+  MappedWithdraw result;
+  WithdrawResponse& response = result.response;
+  response.set_http_status(http.status);
+  // Parsing may have unescaped a secret that the raw body hid.
+  response.set_error_code(SanitizeAscii(Redact(body.error_code, secret), kMaxErrorCodeBytes));
+  response.set_error_msg(SanitizeText(Redact(body.error_msg, secret), kMaxErrorMsgBytes));
+  response.set_request_id(
+      SanitizeAscii(Redact(http.request_id.empty() ? body.request_id : http.request_id, secret),
+                    kMaxRequestIdBytes));
+  result.retry_delay = ParseRetryAfter(http.retry_after, now);
+
+  const bool http_ok = http.status >= 200 && http.status < 300;
+  const bool body_ok =
+      body.shape == OsmBody::Shape::kEmpty || body.shape == OsmBody::Shape::kObject;
+  if (http_ok && body_ok && body.error_code.empty()) {
+    result.status = grpc::Status::OK;
+    return result;
+  }
+
+  StatusCode code;
+  absl::string_view domain = kUpstreamDomain;
+  const OsmErrorCode* known = FindOsmErrorCode(response.error_code());
+  if (known != nullptr) {
+    code = known->http_status_decides && !http_ok ? GrpcCodeForHttpStatus(http.status)
+                                                  : known->grpc_code;
+    result.reason = std::string(known->reason);
+  } else if (!http_ok) {
+    code = GrpcCodeForHttpStatus(http.status);
+    result.reason =
+        http.status >= 300 && http.status < 400 ? "UPSTREAM_REDIRECT" : "UPSTREAM_HTTP_ERROR";
+  } else {
+    // A 2xx that is not a plain success: whether the message was withdrawn
+    // cannot be told.
+    code = StatusCode::UNKNOWN;
+    if (http.body_truncated) {
+      result.reason = "UPSTREAM_RESPONSE_TOO_LARGE";
+      domain = kAdapterDomain;
+    } else if (!body_ok) {
+      result.reason = "MALFORMED_UPSTREAM_RESPONSE";
+      domain = kAdapterDomain;
+    } else {
+      result.reason = "UNKNOWN_ERROR_CODE";
+    }
+  }
+  if (code == StatusCode::OK) code = StatusCode::UNKNOWN;  // unreachable by the rules above
+
+  google::rpc::ErrorInfo info;
+  info.set_reason(result.reason);
+  info.set_domain(std::string(domain));
+  auto& metadata = *info.mutable_metadata();
+  if (!response.error_code().empty()) metadata["errorCode"] = response.error_code();
+  metadata["httpStatus"] = absl::StrCat(http.status);
+  if (!response.request_id().empty()) metadata["requestId"] = response.request_id();
+
+  google::rpc::RequestInfo request_info;
+  request_info.set_request_id(response.request_id());
+  google::rpc::RetryInfo retry_info;
+  if (result.retry_delay) retry_info = RetryInfoFor(*result.retry_delay);
+
+  const std::string message = !response.error_msg().empty() && body_ok && !http.body_truncated
+                                  ? response.error_msg()
+                                  : DescribeAnswer(http, body, response.error_code());
+  result.status = MakeRichStatus(code, message, info,
+                                 {response.request_id().empty() ? nullptr : &request_info,
+                                  result.retry_delay ? &retry_info : nullptr, &response});
+  return result;
+}
+
+}  // namespace osm

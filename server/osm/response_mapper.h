@@ -1,0 +1,76 @@
+#ifndef OSM_SERVER_OSM_RESPONSE_MAPPER_H_
+#define OSM_SERVER_OSM_RESPONSE_MAPPER_H_
+
+#include <grpcpp/support/status.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "huaweicloud/osm/v2/message_service.pb.h"
+#include "server/upstream/http_types.h"
+
+namespace osm {
+
+// Bounds on what the adapter copies out of an upstream answer.
+inline constexpr std::size_t kMaxErrorCodeBytes = 64;
+inline constexpr std::size_t kMaxErrorMsgBytes = 1024;
+inline constexpr std::size_t kMaxRequestIdBytes = 128;
+inline constexpr std::size_t kMaxRawBodyInMessageBytes = 256;
+
+// The gRPC result of one Withdraw call, and what the call's trailers and logs
+// need to know about it.
+struct MappedWithdraw {
+  grpc::Status status;
+  // OSM's answer; meaningful when OSM answered (http_status != 0), and the
+  // response message when `status` is OK.
+  huaweicloud::osm::v2::WithdrawResponse response;
+  // ErrorInfo.reason; empty when OK.
+  std::string reason;
+  // From the upstream's Retry-After, when it sent a usable one.
+  std::optional<absl::Duration> retry_delay;
+};
+
+// Maps an upstream outcome (a transport error or an HTTP answer) to the
+// gRPC result. Pure: `now` is only used to turn an HTTP-date Retry-After into
+// a delay. `secret` (the caller's token, or the security token when the
+// adapter signs), if the upstream echoed it, is replaced by "[REDACTED]" in
+// everything the result carries. See message_service.proto and the README
+// for the rules.
+MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
+                                  absl::string_view secret = {});
+
+// The gRPC code an HTTP status means when no known error code decides:
+// google/rpc/code.proto's HTTP mapping read backwards, plus the README's
+// choices for the statuses it does not name.
+grpc::StatusCode GrpcCodeForHttpStatus(int http_status);
+
+// The delay a Retry-After value asks for: delta-seconds or an IMF-fixdate
+// HTTP date. nullopt when absent or unreadable; never negative; at most a day.
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now);
+
+// The parts of a response body the mapping uses, whatever its shape.
+struct OsmBody {
+  enum class Shape {
+    kEmpty,          // nothing but whitespace
+    kObject,         // a JSON object; the fields below are what it held
+    kNotJsonObject,  // not JSON, or JSON that is not an object
+    kWrongTypes,     // a JSON object whose error code is neither string nor number
+  };
+  Shape shape = Shape::kEmpty;
+  std::string error_code;
+  std::string error_msg;
+  std::string request_id;
+};
+
+// Reads a body in any of the shapes OSM and Huawei Cloud gateways use:
+// {error_code, error_msg, request_id}, {errorCode, errorMsg},
+// {code, message}, or one of those nested one level down under "error".
+OsmBody ParseOsmBody(absl::string_view body);
+
+}  // namespace osm
+
+#endif  // OSM_SERVER_OSM_RESPONSE_MAPPER_H_

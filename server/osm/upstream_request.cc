@@ -1,0 +1,105 @@
+#include "server/osm/upstream_request.h"
+
+#include <cstdint>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace osm {
+
+std::string EncodePathSegment(absl::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size() * 3);
+  for (char c : value) {
+    const auto byte = static_cast<std::uint8_t>(c);
+    const bool unreserved = (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
+                            (byte >= '0' && byte <= '9') || byte == '-' || byte == '_' ||
+                            byte == '.' || byte == '~';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0x0F]);
+    }
+  }
+  return out;
+}
+
+std::string WithdrawPath(absl::string_view case_id, absl::string_view message_id) {
+  return absl::StrCat("/v2/servicerequest/cases/", EncodePathSegment(case_id), "/instant-messages/",
+                      EncodePathSegment(message_id), "/withdraw");
+}
+
+HttpRequest BuildWithdrawHttpRequest(absl::string_view base_url,
+                                     const huaweicloud::osm::v2::WithdrawRequest& request,
+                                     absl::string_view token, absl::Time deadline) {
+  HttpRequest http;
+  http.url = absl::StrCat(base_url, WithdrawPath(request.case_id(), request.message_id()));
+  http.headers.reserve(6);
+  http.headers.push_back("Content-Type: application/json");
+  http.headers.push_back("Accept: application/json");
+  http.headers.push_back(absl::StrCat("User-Agent: ", UserAgent()));
+  if (!token.empty()) http.headers.push_back(absl::StrCat("X-Auth-Token: ", token));
+  if (!request.language().empty()) {
+    http.headers.push_back(absl::StrCat("X-Language: ", request.language()));
+  }
+  if (!request.time_zone().empty()) {
+    http.headers.push_back(absl::StrCat("X-Time-Zone: ", request.time_zone()));
+  }
+  http.deadline = deadline;
+  return http;
+}
+
+absl::StatusOr<SignedHttpRequest> BuildSignedWithdrawHttpRequest(
+    absl::string_view base_url, const huaweicloud::osm::v2::WithdrawRequest& request,
+    const AkSkCredentials& credentials, absl::Time now, absl::Time deadline) {
+  // base_url is scheme://authority[/prefix].
+  const std::size_t scheme_end = base_url.find("://");
+  if (scheme_end == absl::string_view::npos) {
+    return absl::InvalidArgumentError("the upstream URL has no scheme");
+  }
+  const absl::string_view rest = base_url.substr(scheme_end + 3);
+  const absl::string_view authority = rest.substr(0, rest.find('/'));
+  const absl::string_view prefix = rest.substr(authority.size());
+
+  SignedHttpRequest out;
+  out.http = BuildWithdrawHttpRequest(base_url, request, /*token=*/{}, deadline);
+  SignableRequest signable;
+  signable.method = "POST";
+  signable.path = absl::StrCat(prefix, WithdrawPath(request.case_id(), request.message_id()));
+  auto add = [&](absl::string_view name, absl::string_view value, bool send) {
+    if (value.empty()) return;
+    signable.headers.emplace_back(std::string(name), std::string(value));
+    if (send) out.http.headers.push_back(absl::StrCat(name, ": ", value));
+  };
+  add("Host", authority, true);
+  add("X-Sdk-Date", FormatSdkDate(now), true);
+  add("X-Domain-Id", credentials.domain_id, true);
+  add("X-Security-Token", credentials.security_token, true);
+  // Already among the headers.
+  add("X-Language", request.language(), false);
+  add("X-Time-Zone", request.time_zone(), false);
+
+  absl::StatusOr<RequestSignature> signature =
+      SignRequest(signable, credentials.access_key, credentials.secret_key);
+  if (!signature.ok()) return signature.status();
+  out.http.headers.push_back(absl::StrCat("Authorization: ", signature->authorization));
+  out.signature = std::move(signature->signature);
+  return out;
+}
+
+void RedactEchoedSecret(absl::StatusOr<HttpResponse>& outcome, absl::string_view secret) {
+  if (!outcome.ok() || secret.empty()) return;
+  for (std::string* text : {&outcome->body, &outcome->request_id, &outcome->retry_after}) {
+    if (absl::StrContains(*text, secret)) {
+      *text = absl::StrReplaceAll(*text, {{secret, "[REDACTED]"}});
+    }
+  }
+}
+
+absl::string_view UserAgent() { return "osm-grpc-adapter/" OSM_ADAPTER_VERSION; }
+
+}  // namespace osm

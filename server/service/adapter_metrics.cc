@@ -1,0 +1,110 @@
+#include "server/service/adapter_metrics.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "server/observability/status_code_name.h"
+#include "server/osm/osm_error_codes.h"
+#include "server/osm/rich_status.h"
+
+namespace osm {
+namespace {
+
+constexpr absl::string_view kFailureReasons[] = {"UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT",
+                                                 "CANCELLED", "UPSTREAM_TRANSPORT_ERROR"};
+
+}  // namespace
+
+AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) {
+  in_flight_ = registry->AddGauge("osm_adapter_calls_in_flight", "Calls being served now.");
+  upstream_connections_ = registry->AddGauge("osm_adapter_upstream_connections",
+                                             "Connections to the upstream currently open.");
+  upstream_retries_ =
+      registry->AddCounter("osm_adapter_upstream_retries_total",
+                           "Upstream requests tried again after failing before anything was sent.");
+  for (int code = 0; code < 17; ++code) {
+    calls_[code] = registry->AddCounter(
+        "osm_adapter_calls_total", "Finished calls by method and gRPC status code.",
+        {{"method", "Withdraw"},
+         {"code", std::string(StatusCodeName(static_cast<grpc::StatusCode>(code)))}});
+  }
+  call_duration_ = registry->AddHistogram("osm_adapter_call_duration_seconds",
+                                          "Time from a call's arrival to its status.",
+                                          LatencyBuckets(), {{"method", "Withdraw"}});
+  upstream_duration_ =
+      registry->AddHistogram("osm_adapter_upstream_duration_seconds",
+                             "Time spent on the upstream request.", LatencyBuckets());
+  for (int i = 0; i < 4; ++i) {
+    failures_[i] = registry->AddCounter("osm_adapter_upstream_failures_total",
+                                        "Upstream requests that got no HTTP answer, by reason.",
+                                        {{"reason", std::string(kFailureReasons[i])}});
+  }
+  known_code_count_ = static_cast<int>(KnownOsmErrorCodes().size());
+  const std::size_t cells = static_cast<std::size_t>(kMaxHttpStatus) * (known_code_count_ + 2);
+  upstream_requests_.reset(new std::atomic<Counter*>[cells]);
+  for (std::size_t i = 0; i < cells; ++i) upstream_requests_[i].store(nullptr);
+  // Registered up front so that the family shows before the first call.
+  UpstreamCounter(200, known_code_count_, "");
+}
+
+void AdapterMetrics::CallFinished(grpc::StatusCode code, absl::Duration total) {
+  const int index = static_cast<int>(code);
+  if (index >= 0 && index < 17) calls_[index]->Increment();
+  call_duration_->Observe(absl::ToDoubleSeconds(total));
+  in_flight_->Add(-1);
+}
+
+Counter* AdapterMetrics::UpstreamCounter(int http_status, int code_slot,
+                                         absl::string_view code_label) {
+  std::atomic<Counter*>& cell =
+      upstream_requests_[static_cast<std::size_t>(http_status) * (known_code_count_ + 2) +
+                         static_cast<std::size_t>(code_slot)];
+  Counter* counter = cell.load(std::memory_order_acquire);
+  if (counter != nullptr) return counter;
+  // First time for this pair: create it (two threads may race; both get a
+  // counter in the registry, only one is kept, the other stays at zero).
+  Counter* created = registry_->AddCounter(
+      "osm_adapter_upstream_requests_total",
+      "Upstream HTTP answers by status and OSM error code (\"\" for none, \"other\" for codes "
+      "the adapter does not know).",
+      {{"http_status", absl::StrCat(http_status)}, {"error_code", std::string(code_label)}});
+  if (cell.compare_exchange_strong(counter, created, std::memory_order_acq_rel)) return created;
+  return counter;
+}
+
+void AdapterMetrics::UpstreamAnswered(int http_status, absl::string_view error_code,
+                                      absl::Duration elapsed) {
+  upstream_duration_->Observe(absl::ToDoubleSeconds(elapsed));
+  if (http_status < 0 || http_status >= kMaxHttpStatus) http_status = 0;
+  int slot = known_code_count_;  // ""
+  absl::string_view label;
+  if (!error_code.empty()) {
+    if (const OsmErrorCode* known = FindOsmErrorCode(error_code); known != nullptr) {
+      slot = static_cast<int>(known - KnownOsmErrorCodes().data());
+      label = known->code;
+    } else {
+      slot = known_code_count_ + 1;
+      label = "other";
+    }
+  }
+  UpstreamCounter(http_status, slot, label)->Increment();
+}
+
+void AdapterMetrics::UpstreamFailed(absl::string_view reason, absl::Duration elapsed) {
+  upstream_duration_->Observe(absl::ToDoubleSeconds(elapsed));
+  for (int i = 0; i < 4; ++i) {
+    if (kFailureReasons[i] == reason) {
+      failures_[i]->Increment();
+      return;
+    }
+  }
+  failures_[3]->Increment();
+}
+
+}  // namespace osm

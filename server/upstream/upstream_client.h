@@ -1,0 +1,37 @@
+#ifndef OSM_SERVER_UPSTREAM_UPSTREAM_CLIENT_H_
+#define OSM_SERVER_UPSTREAM_UPSTREAM_CLIENT_H_
+
+#include <cstdint>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "server/upstream/http_types.h"
+
+namespace osm {
+
+// The seam between the gRPC side and the HTTP side: starts upstream requests
+// and reports their outcome asynchronously.
+class UpstreamClient {
+ public:
+  // Receives the response, or a transport error: UNAVAILABLE (could not
+  // connect, connection lost before a complete answer), DEADLINE_EXCEEDED
+  // (the request's deadline passed), CANCELLED (Cancel() was called, or the
+  // client is shutting down) or INTERNAL.
+  using Callback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+  using TransferId = std::uint64_t;
+
+  virtual ~UpstreamClient() = default;
+
+  // Starts `request`. `done` runs exactly once, on one of the client's own
+  // threads (never inside Start()); it must not block. The returned id stays
+  // valid for Cancel() even after `done` has run.
+  virtual TransferId Start(HttpRequest request, Callback done) = 0;
+
+  // Aborts the transfer if it is still running; its callback then receives
+  // CANCELLED. Safe to call from any thread, at any time, more than once.
+  virtual void Cancel(TransferId id) = 0;
+};
+
+}  // namespace osm
+
+#endif  // OSM_SERVER_UPSTREAM_UPSTREAM_CLIENT_H_
