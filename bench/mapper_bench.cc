@@ -11,25 +11,33 @@
 namespace osm {
 namespace {
 
+CallSecrets Token() {
+  CallSecrets secrets;
+  secrets.Add("token");
+  return secrets;
+}
+
 HttpResponse Answer(int status, std::string body) {
   HttpResponse http;
   http.status = status;
   http.body = std::move(body);
-  http.request_id = "5fc8d49c1a173ca8706326966e62c950";
+  http.headers = {{"x-request-id", "5fc8d49c1a173ca8706326966e62c950"}};
   return http;
 }
 
 void BM_MapSuccess(benchmark::State& state) {
   const absl::StatusOr<HttpResponse> outcome = Answer(200, R"({"error_code":"","error_msg":""})");
   const absl::Time now = absl::Now();
-  for (auto _ : state) benchmark::DoNotOptimize(MapWithdrawOutcome(outcome, now, "token"));
+  const CallSecrets secrets = Token();
+  for (auto _ : state) benchmark::DoNotOptimize(MapWithdrawOutcome(outcome, now, secrets));
 }
 BENCHMARK(BM_MapSuccess);
 
 void BM_MapEmptyBody(benchmark::State& state) {
   const absl::StatusOr<HttpResponse> outcome = Answer(200, "");
   const absl::Time now = absl::Now();
-  for (auto _ : state) benchmark::DoNotOptimize(MapWithdrawOutcome(outcome, now, "token"));
+  const CallSecrets secrets = Token();
+  for (auto _ : state) benchmark::DoNotOptimize(MapWithdrawOutcome(outcome, now, secrets));
 }
 BENCHMARK(BM_MapEmptyBody);
 
@@ -37,7 +45,8 @@ void BM_MapBusinessError(benchmark::State& state) {
   const absl::StatusOr<HttpResponse> outcome =
       Answer(200, R"({"error_code":"OSM.01010015","error_msg":"The case does not exist."})");
   const absl::Time now = absl::Now();
-  for (auto _ : state) benchmark::DoNotOptimize(MapWithdrawOutcome(outcome, now, "token"));
+  const CallSecrets secrets = Token();
+  for (auto _ : state) benchmark::DoNotOptimize(MapWithdrawOutcome(outcome, now, secrets));
 }
 BENCHMARK(BM_MapBusinessError);
 
@@ -45,7 +54,8 @@ void BM_MapHtml502(benchmark::State& state) {
   const absl::StatusOr<HttpResponse> outcome =
       Answer(502, "<html><body><h1>502 Bad Gateway</h1></body></html>");
   const absl::Time now = absl::Now();
-  for (auto _ : state) benchmark::DoNotOptimize(MapWithdrawOutcome(outcome, now, "token"));
+  const CallSecrets secrets = Token();
+  for (auto _ : state) benchmark::DoNotOptimize(MapWithdrawOutcome(outcome, now, secrets));
 }
 BENCHMARK(BM_MapHtml502);
 
@@ -59,8 +69,9 @@ void BM_ValidateAndBuildRequest(benchmark::State& state) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   for (auto _ : state) {
     benchmark::DoNotOptimize(ValidateWithdrawRequest(request, tokens, true));
-    benchmark::DoNotOptimize(BuildWithdrawHttpRequest(
-        "https://osm.ap-southeast-3.myhuaweicloud.com", request, token, deadline));
+    benchmark::DoNotOptimize(
+        BuildWithdrawHttpRequest(UpstreamUrl{"https", "osm.ap-southeast-3.myhuaweicloud.com", ""},
+                                 request, token, deadline));
   }
 }
 BENCHMARK(BM_ValidateAndBuildRequest);

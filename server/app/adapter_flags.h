@@ -8,38 +8,29 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-#include "server/app/adapter_server.h"
-#include "server/observability/log.h"
+#include "absl/types/span.h"
+#include "server/app/adapter_config.h"
 
 namespace osm {
 
-// Everything the osm-adapter process is configured with.
-struct ProcessConfig {
-  AdapterConfig adapter;
-  LogLevel log_level = LogLevel::kInfo;
-  // On SIGTERM/SIGINT: health turns NOT_SERVING at once, calls are still
-  // taken for `shutdown_delay` (so that load balancers notice), then the
-  // calls in flight get at most `drain_timeout` to finish.
-  absl::Duration shutdown_delay = absl::ZeroDuration();
-  absl::Duration drain_timeout = absl::Seconds(30);
-};
+// The adapter's flags, by name: the explicit list that gets environment
+// twins, --help and the start-up line. Each is a field of AdapterConfig,
+// whose default it takes.
+absl::Span<const absl::string_view> AdapterFlagNames();
 
-// The environment variable that sets flag `name`: OSM_ADAPTER_<NAME>.
-std::string EnvironmentName(absl::string_view name);
-
-// Sets the adapter's flags from their environment variables. Call before
-// absl::ParseCommandLine, so that flags on the command line win. The error
-// names the variable.
+// Sets the adapter's flags from their environment variables
+// (EnvironmentName()). Call before absl::ParseCommandLine, so that flags on
+// the command line win. The error names the variable.
 absl::Status ApplyEnvironmentToFlags();
 
-// Makes --help list the adapter's flags (with their defaults and variables)
-// and --version print the version.
-void ConfigureUsage();
+// If argv asks for --help, prints the adapter's flags and returns true (exit
+// 0); makes --version print the version.
+bool HandleUsageFlags(int argc, char** argv);
 
-// The configuration the flags describe. Every setting is checked here, at
-// start-up; the error is one line that names the setting.
-absl::StatusOr<ProcessConfig> ConfigFromFlags();
+// The configuration the flags describe, with the credentials they name
+// loaded (the file, or the HUAWEICLOUD_SDK_* variables). The settings
+// themselves are checked by Validate(), which AdapterServer::Start() runs.
+absl::StatusOr<AdapterConfig> ConfigFromFlags();
 
 // Every adapter flag and its effective value, for the start-up line. Flags
 // that hold secrets show only "set" or "unset".

@@ -1,6 +1,5 @@
 #include "server/app/adapter_server.h"
 
-#include <curl/curl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
@@ -9,97 +8,20 @@
 
 #include <climits>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "server/app/listener_security.h"
 #include "server/observability/process_metrics.h"
 #include "server/upstream/curl_upstream_client.h"
+#include "server/upstream/upstream_url.h"
 
 namespace osm {
-namespace {
-
-// Owns a CURLU and the strings it hands out.
-class CurlUrl {
- public:
-  CurlUrl() : url_(curl_url()) {}
-  ~CurlUrl() { curl_url_cleanup(url_); }
-  CurlUrl(const CurlUrl&) = delete;
-  CurlUrl& operator=(const CurlUrl&) = delete;
-
-  bool Set(const std::string& text) {
-    return url_ != nullptr && curl_url_set(url_, CURLUPART_URL, text.c_str(), 0) == CURLUE_OK;
-  }
-  // The part, or "" when absent.
-  std::string Get(CURLUPart part) const {
-    char* value = nullptr;
-    if (curl_url_get(url_, part, &value, 0) != CURLUE_OK || value == nullptr) return "";
-    std::string out(value);
-    curl_free(value);
-    return out;
-  }
-
- private:
-  CURLU* url_;
-};
-
-}  // namespace
-
-absl::StatusOr<std::string> NormalizeUpstreamUrl(absl::string_view url) {
-  const std::string text(absl::StripAsciiWhitespace(url));
-  const std::string lower = absl::AsciiStrToLower(text);
-  if (!absl::StartsWith(lower, "http://") && !absl::StartsWith(lower, "https://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("upstream URL must start with https:// or http://, got \"", text, "\""));
-  }
-  CurlUrl parsed;
-  if (!parsed.Set(text)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("upstream URL is not a valid URL: \"", text, "\""));
-  }
-  if (parsed.Get(CURLUPART_HOST).empty()) {
-    return absl::InvalidArgumentError("upstream URL has no host");
-  }
-  if (!parsed.Get(CURLUPART_USER).empty() || !parsed.Get(CURLUPART_PASSWORD).empty()) {
-    return absl::InvalidArgumentError("upstream URL must not carry user information");
-  }
-  if (!parsed.Get(CURLUPART_QUERY).empty() || !parsed.Get(CURLUPART_FRAGMENT).empty()) {
-    return absl::InvalidArgumentError("upstream URL must not have a query or a fragment");
-  }
-  std::string normalized =
-      absl::StrCat(parsed.Get(CURLUPART_SCHEME), "://", parsed.Get(CURLUPART_HOST));
-  if (std::string port = parsed.Get(CURLUPART_PORT); !port.empty()) {
-    absl::StrAppend(&normalized, ":", port);
-  }
-  const std::string path = parsed.Get(CURLUPART_PATH);
-  absl::StrAppend(&normalized, absl::StripSuffix(path, "/"));
-  return normalized;
-}
-
-absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const AdapterConfig& config) {
-  return StartWith(config, nullptr);
-}
 
 absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const AdapterConfig& config,
                                                                     UpstreamClient* upstream) {
-  return StartWith(config, upstream);
-}
-
-absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(const AdapterConfig& config,
-                                                                        UpstreamClient* upstream) {
-  absl::StatusOr<std::string> base_url = NormalizeUpstreamUrl(config.upstream);
-  if (!base_url.ok()) return base_url.status();
-  if (config.max_upstream_timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("max_upstream_timeout must be positive");
-  }
-  if (config.credentials != nullptr) {
-    if (absl::Status exposed = CheckSigningListener(
-            config.listen, !config.tls.client_ca_file.empty(), config.trust_network_callers);
-        !exposed.ok()) {
-      return exposed;
-    }
-  }
+  if (absl::Status invalid = Validate(config); !invalid.ok()) return invalid;
+  absl::StatusOr<UpstreamUrl> upstream_url = ParseUpstreamUrl(config.upstream);
+  if (!upstream_url.ok()) return upstream_url.status();  // Validate() let it pass
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> listener_credentials =
       ListenerCredentials(config.tls);
   if (!listener_credentials.ok()) return listener_credentials.status();
@@ -115,7 +37,7 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(const Ad
 
   if (upstream == nullptr) {
     CurlUpstreamClient::Options options;
-    options.scheme = absl::StartsWith(*base_url, "https://") ? "https" : "http";
+    options.scheme = upstream_url->scheme;
     options.loop_threads = config.upstream_threads;
     options.max_connections = config.max_upstream_connections;
     options.connect_timeout = config.connect_timeout;
@@ -130,13 +52,14 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::StartWith(const Ad
     upstream = server->owned_upstream_.get();
   }
 
+  server->credentials_ = config.credentials;
   WithdrawService::Options service_options;
-  service_options.upstream_base_url = *base_url;
-  service_options.max_upstream_timeout = config.max_upstream_timeout;
+  service_options.pipeline.upstream = *std::move(upstream_url);
+  service_options.pipeline.max_upstream_timeout = config.max_upstream_timeout;
+  service_options.pipeline.credentials = server->credentials_.get();
   service_options.metrics = server->metrics_.get();
   service_options.access_log = server->access_log_.get();
   service_options.max_in_flight = config.max_in_flight;
-  service_options.credentials = config.credentials;
   server->service_ = std::make_unique<WithdrawService>(upstream, std::move(service_options));
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -28,7 +28,8 @@ struct ListenerTlsFiles {
 // gRPC credentials for the listener: TLS when `files.cert_file` is set,
 // else insecure. The files are read and checked here (each parses, the key
 // belongs to the certificate); errors name the file and the problem, never
-// a file's contents.
+// a file's contents. Which files go together (a key with the certificate,
+// client CAs only with TLS) is for Validate() to check first.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     const ListenerTlsFiles& files);
 

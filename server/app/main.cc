@@ -55,12 +55,12 @@ const char* SignalName(int signal_number) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  osm::ConfigureUsage();
+  if (osm::HandleUsageFlags(argc, argv)) return 0;
   if (absl::Status status = osm::ApplyEnvironmentToFlags(); !status.ok()) {
     return Fail(status.message());
   }
   absl::ParseCommandLine(argc, argv);
-  absl::StatusOr<osm::ProcessConfig> config = osm::ConfigFromFlags();
+  absl::StatusOr<osm::AdapterConfig> config = osm::ConfigFromFlags();
   if (!config.ok()) return Fail(config.status().message());
   osm::SetMinLogLevel(config->log_level);
   // gRPC uses Abseil mutexes; their deadlock detection costs time on every
@@ -70,8 +70,7 @@ int main(int argc, char** argv) {
   const sigset_t signals = BlockShutdownSignals();
   RaiseDescriptorLimit();
 
-  absl::StatusOr<std::unique_ptr<osm::AdapterServer>> server =
-      osm::AdapterServer::Start(config->adapter);
+  absl::StatusOr<std::unique_ptr<osm::AdapterServer>> server = osm::AdapterServer::Start(*config);
   if (!server.ok()) return Fail(server.status().message());
   {
     const std::vector<std::pair<std::string, std::string>> flags = osm::EffectiveFlags();

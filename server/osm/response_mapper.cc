@@ -7,12 +7,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/osm/adapter_errors.h"
 #include "server/osm/osm_body.pb.h"
 #include "server/osm/osm_error_codes.h"
+#include "server/osm/redaction.h"
 #include "server/osm/rich_status.h"
 
 namespace osm {
@@ -112,11 +113,6 @@ OsmBody ParseStruct(absl::string_view json) {
 
 // ---- Building the status ---------------------------------------------------
 
-std::string Redact(std::string text, absl::string_view secret) {
-  if (secret.empty() || !absl::StrContains(text, secret)) return text;
-  return absl::StrReplaceAll(text, {{secret, "[REDACTED]"}});
-}
-
 // For values that go into ASCII-only places (gRPC metadata): printable ASCII
 // is kept, everything else becomes '?'.
 std::string SanitizeAscii(absl::string_view text, std::size_t max_bytes) {
@@ -145,35 +141,29 @@ std::string DescribeAnswer(const HttpResponse& http, const OsmBody& body,
 }
 
 MappedWithdraw MapTransportError(const absl::Status& error) {
-  MappedWithdraw result;
-  StatusCode code;
+  AdapterReason reason;
   std::string message;
   switch (error.code()) {
     case absl::StatusCode::kUnavailable:
-      code = StatusCode::UNAVAILABLE;
-      result.reason = "UPSTREAM_UNAVAILABLE";
+      reason = AdapterReason::kUpstreamUnavailable;
       message = absl::StrCat("OSM could not be reached: ", error.message());
       break;
     case absl::StatusCode::kDeadlineExceeded:
-      code = StatusCode::DEADLINE_EXCEEDED;
-      result.reason = "UPSTREAM_TIMEOUT";
+      reason = AdapterReason::kUpstreamTimeout;
       message = absl::StrCat("OSM did not answer in time: ", error.message());
       break;
     case absl::StatusCode::kCancelled:
-      code = StatusCode::CANCELLED;
-      result.reason = "CANCELLED";
+      reason = AdapterReason::kCancelled;
       message = absl::StrCat("the call was cancelled: ", error.message());
       break;
     default:
-      code = StatusCode::INTERNAL;
-      result.reason = "UPSTREAM_TRANSPORT_ERROR";
+      reason = AdapterReason::kUpstreamTransportError;
       message = absl::StrCat("the request to OSM failed: ", error.message());
       break;
   }
-  google::rpc::ErrorInfo info;
-  info.set_reason(result.reason);
-  info.set_domain(std::string(kAdapterDomain));
-  result.status = MakeRichStatus(code, message, info);
+  MappedWithdraw result;
+  result.reason = std::string(Describe(reason).name);
+  result.status = AdapterError(reason, message);
   return result;
 }
 
@@ -289,32 +279,36 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
 }
 
 MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
-                                  absl::string_view secret) {
+                                  const CallSecrets& secrets) {
   if (!outcome.ok()) return MapTransportError(outcome.status());
   // Redacted before anything is parsed or cut, so no part of a secret the
   // upstream echoed survives; copied only when there is something to redact.
   std::optional<HttpResponse> redacted;
-  if (!secret.empty() && (absl::StrContains(outcome->body, secret) ||
-                          absl::StrContains(outcome->request_id, secret))) {
-    redacted = *outcome;
-    redacted->body = Redact(std::move(redacted->body), secret);
-    redacted->request_id = Redact(std::move(redacted->request_id), secret);
+  if (!secrets.empty()) {
+    bool echoed = secrets.AppearIn(outcome->body);
+    for (const auto& [name, value] : outcome->headers) echoed = echoed || secrets.AppearIn(value);
+    if (echoed) {
+      redacted = *outcome;
+      redacted->body = secrets.Redact(redacted->body);
+      for (auto& [name, value] : redacted->headers) value = secrets.Redact(value);
+    }
   }
   const HttpResponse& http = redacted ? *redacted : *outcome;
   // A cut-off body is not parsed: its end is missing.
   OsmBody body = http.body_truncated ? OsmBody{OsmBody::Shape::kNotJsonObject, "", "", ""}
                                      : ParseOsmBody(http.body);
+  const absl::string_view header_request_id = http.header("x-request-id");
 
   MappedWithdraw result;
   WithdrawResponse& response = result.response;
   response.set_http_status(http.status);
   // Parsing may have unescaped a secret that the raw body hid.
-  response.set_error_code(SanitizeAscii(Redact(body.error_code, secret), kMaxErrorCodeBytes));
-  response.set_error_msg(SanitizeText(Redact(body.error_msg, secret), kMaxErrorMsgBytes));
+  response.set_error_code(SanitizeAscii(secrets.Redact(body.error_code), kMaxErrorCodeBytes));
+  response.set_error_msg(SanitizeText(secrets.Redact(body.error_msg), kMaxErrorMsgBytes));
   response.set_request_id(
-      SanitizeAscii(Redact(http.request_id.empty() ? body.request_id : http.request_id, secret),
+      SanitizeAscii(secrets.Redact(header_request_id.empty() ? body.request_id : header_request_id),
                     kMaxRequestIdBytes));
-  result.retry_delay = ParseRetryAfter(http.retry_after, now);
+  result.retry_delay = ParseRetryAfter(http.header("retry-after"), now);
 
   const bool http_ok = http.status >= 200 && http.status < 300;
   const bool body_ok =
@@ -325,7 +319,7 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
   }
 
   StatusCode code;
-  absl::string_view domain = kUpstreamDomain;
+  std::optional<AdapterReason> adapter_reason;  // the adapter's domain, else OSM's
   const OsmErrorCode* known = FindOsmErrorCode(response.error_code());
   if (known != nullptr) {
     code = known->http_status_decides && !http_ok ? GrpcCodeForHttpStatus(http.status)
@@ -340,11 +334,9 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
     // cannot be told.
     code = StatusCode::UNKNOWN;
     if (http.body_truncated) {
-      result.reason = "UPSTREAM_RESPONSE_TOO_LARGE";
-      domain = kAdapterDomain;
+      adapter_reason = AdapterReason::kUpstreamResponseTooLarge;
     } else if (!body_ok) {
-      result.reason = "MALFORMED_UPSTREAM_RESPONSE";
-      domain = kAdapterDomain;
+      adapter_reason = AdapterReason::kMalformedUpstreamResponse;
     } else {
       result.reason = "UNKNOWN_ERROR_CODE";
     }
@@ -352,8 +344,13 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
   if (code == StatusCode::OK) code = StatusCode::UNKNOWN;  // unreachable by the rules above
 
   google::rpc::ErrorInfo info;
-  info.set_reason(result.reason);
-  info.set_domain(std::string(domain));
+  if (adapter_reason) {
+    info = AdapterErrorInfo(*adapter_reason);
+    result.reason = info.reason();
+  } else {
+    info.set_reason(result.reason);
+    info.set_domain(std::string(kUpstreamDomain));
+  }
   auto& metadata = *info.mutable_metadata();
   if (!response.error_code().empty()) metadata["errorCode"] = response.error_code();
   metadata["httpStatus"] = absl::StrCat(http.status);

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "huaweicloud/osm/v2/message_service.pb.h"
+#include "server/osm/redaction.h"
 #include "server/upstream/http_types.h"
 
 namespace osm {
@@ -36,12 +37,12 @@ struct MappedWithdraw {
 
 // Maps an upstream outcome (a transport error or an HTTP answer) to the
 // gRPC result. Pure: `now` is only used to turn an HTTP-date Retry-After into
-// a delay. `secret` (the caller's token, or the security token when the
-// adapter signs), if the upstream echoed it, is replaced by "[REDACTED]" in
-// everything the result carries. See message_service.proto and the README
-// for the rules.
+// a delay. Every secret of the call that the upstream echoed, in its body or
+// its headers, is replaced by "[REDACTED]" in everything the result carries:
+// this is the one place where answers are redacted. See
+// message_service.proto for the rules.
 MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
-                                  absl::string_view secret = {});
+                                  const CallSecrets& secrets = CallSecrets());
 
 // The gRPC code an HTTP status means when no known error code decides:
 // google/rpc/code.proto's HTTP mapping read backwards, plus the README's

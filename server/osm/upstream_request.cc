@@ -4,7 +4,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 
 namespace osm {
 
@@ -33,11 +32,19 @@ std::string WithdrawPath(absl::string_view case_id, absl::string_view message_id
                       EncodePathSegment(message_id), "/withdraw");
 }
 
-HttpRequest BuildWithdrawHttpRequest(absl::string_view base_url,
+namespace {
+constexpr absl::string_view kOsmResponseHeaderNames[] = {"x-request-id", "retry-after"};
+}  // namespace
+
+const absl::Span<const absl::string_view> kOsmResponseHeaders(kOsmResponseHeaderNames);
+
+HttpRequest BuildWithdrawHttpRequest(const UpstreamUrl& upstream,
                                      const huaweicloud::osm::v2::WithdrawRequest& request,
                                      absl::string_view token, absl::Time deadline) {
   HttpRequest http;
-  http.url = absl::StrCat(base_url, WithdrawPath(request.case_id(), request.message_id()));
+  http.method = "POST";
+  http.url = absl::StrCat(upstream.scheme, "://", upstream.authority, upstream.prefix,
+                          WithdrawPath(request.case_id(), request.message_id()));
   http.headers.reserve(6);
   http.headers.push_back("Content-Type: application/json");
   http.headers.push_back("Accept: application/json");
@@ -49,33 +56,26 @@ HttpRequest BuildWithdrawHttpRequest(absl::string_view base_url,
   if (!request.time_zone().empty()) {
     http.headers.push_back(absl::StrCat("X-Time-Zone: ", request.time_zone()));
   }
+  http.response_headers = kOsmResponseHeaders;
   http.deadline = deadline;
   return http;
 }
 
 absl::StatusOr<SignedHttpRequest> BuildSignedWithdrawHttpRequest(
-    absl::string_view base_url, const huaweicloud::osm::v2::WithdrawRequest& request,
+    const UpstreamUrl& upstream, const huaweicloud::osm::v2::WithdrawRequest& request,
     const AkSkCredentials& credentials, absl::Time now, absl::Time deadline) {
-  // base_url is scheme://authority[/prefix].
-  const std::size_t scheme_end = base_url.find("://");
-  if (scheme_end == absl::string_view::npos) {
-    return absl::InvalidArgumentError("the upstream URL has no scheme");
-  }
-  const absl::string_view rest = base_url.substr(scheme_end + 3);
-  const absl::string_view authority = rest.substr(0, rest.find('/'));
-  const absl::string_view prefix = rest.substr(authority.size());
-
   SignedHttpRequest out;
-  out.http = BuildWithdrawHttpRequest(base_url, request, /*token=*/{}, deadline);
+  out.http = BuildWithdrawHttpRequest(upstream, request, /*token=*/{}, deadline);
   SignableRequest signable;
-  signable.method = "POST";
-  signable.path = absl::StrCat(prefix, WithdrawPath(request.case_id(), request.message_id()));
+  signable.method = out.http.method;
+  signable.path =
+      absl::StrCat(upstream.prefix, WithdrawPath(request.case_id(), request.message_id()));
   auto add = [&](absl::string_view name, absl::string_view value, bool send) {
     if (value.empty()) return;
     signable.headers.emplace_back(std::string(name), std::string(value));
     if (send) out.http.headers.push_back(absl::StrCat(name, ": ", value));
   };
-  add("Host", authority, true);
+  add("Host", upstream.authority, true);
   add("X-Sdk-Date", FormatSdkDate(now), true);
   add("X-Domain-Id", credentials.domain_id, true);
   add("X-Security-Token", credentials.security_token, true);
@@ -89,15 +89,6 @@ absl::StatusOr<SignedHttpRequest> BuildSignedWithdrawHttpRequest(
   out.http.headers.push_back(absl::StrCat("Authorization: ", signature->authorization));
   out.signature = std::move(signature->signature);
   return out;
-}
-
-void RedactEchoedSecret(absl::StatusOr<HttpResponse>& outcome, absl::string_view secret) {
-  if (!outcome.ok() || secret.empty()) return;
-  for (std::string* text : {&outcome->body, &outcome->request_id, &outcome->retry_after}) {
-    if (absl::StrContains(*text, secret)) {
-      *text = absl::StrReplaceAll(*text, {{secret, "[REDACTED]"}});
-    }
-  }
 }
 
 absl::string_view UserAgent() { return "osm-grpc-adapter/" OSM_ADAPTER_VERSION; }

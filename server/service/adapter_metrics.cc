@@ -1,26 +1,14 @@
 #include "server/service/adapter_metrics.h"
 
-#include <dirent.h>
-#include <unistd.h>
-
-#include <fstream>
+#include <iterator>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "server/observability/status_code_name.h"
+#include "server/osm/adapter_errors.h"
 #include "server/osm/osm_error_codes.h"
-#include "server/osm/rich_status.h"
 
 namespace osm {
-namespace {
-
-constexpr absl::string_view kFailureReasons[] = {"UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT",
-                                                 "CANCELLED", "UPSTREAM_TRANSPORT_ERROR"};
-
-}  // namespace
-
 AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) {
   in_flight_ = registry->AddGauge("osm_adapter_calls_in_flight", "Calls being served now.");
   upstream_connections_ = registry->AddGauge("osm_adapter_upstream_connections",
@@ -28,7 +16,7 @@ AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) 
   upstream_retries_ =
       registry->AddCounter("osm_adapter_upstream_retries_total",
                            "Upstream requests tried again after failing before anything was sent.");
-  for (int code = 0; code < 17; ++code) {
+  for (int code = 0; code < static_cast<int>(std::size(calls_)); ++code) {
     calls_[code] = registry->AddCounter(
         "osm_adapter_calls_total", "Finished calls by method and gRPC status code.",
         {{"method", "Withdraw"},
@@ -40,10 +28,12 @@ AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) 
   upstream_duration_ =
       registry->AddHistogram("osm_adapter_upstream_duration_seconds",
                              "Time spent on the upstream request.", LatencyBuckets());
-  for (int i = 0; i < 4; ++i) {
-    failures_[i] = registry->AddCounter("osm_adapter_upstream_failures_total",
+  for (const AdapterReasonInfo& info : AdapterReasons()) {
+    if (!info.upstream_failure) continue;
+    failures_.emplace_back(
+        info.name, registry->AddCounter("osm_adapter_upstream_failures_total",
                                         "Upstream requests that got no HTTP answer, by reason.",
-                                        {{"reason", std::string(kFailureReasons[i])}});
+                                        {{"reason", std::string(info.name)}}));
   }
   known_code_count_ = static_cast<int>(KnownOsmErrorCodes().size());
   const std::size_t cells = static_cast<std::size_t>(kMaxHttpStatus) * (known_code_count_ + 2);
@@ -55,7 +45,7 @@ AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) 
 
 void AdapterMetrics::CallFinished(grpc::StatusCode code, absl::Duration total) {
   const int index = static_cast<int>(code);
-  if (index >= 0 && index < 17) calls_[index]->Increment();
+  if (index >= 0 && index < static_cast<int>(std::size(calls_))) calls_[index]->Increment();
   call_duration_->Observe(absl::ToDoubleSeconds(total));
   in_flight_->Add(-1);
 }
@@ -98,13 +88,17 @@ void AdapterMetrics::UpstreamAnswered(int http_status, absl::string_view error_c
 
 void AdapterMetrics::UpstreamFailed(absl::string_view reason, absl::Duration elapsed) {
   upstream_duration_->Observe(absl::ToDoubleSeconds(elapsed));
-  for (int i = 0; i < 4; ++i) {
-    if (kFailureReasons[i] == reason) {
-      failures_[i]->Increment();
+  for (const auto& [name, counter] : failures_) {
+    if (name == reason) {
+      counter->Increment();
       return;
     }
   }
-  failures_[3]->Increment();
+  // Anything else is a transport error.
+  const absl::string_view other = Describe(AdapterReason::kUpstreamTransportError).name;
+  for (const auto& [name, counter] : failures_) {
+    if (name == other) counter->Increment();
+  }
 }
 
 }  // namespace osm

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -39,10 +41,12 @@ class AdapterMetrics {
   Gauge* in_flight_;
   Gauge* upstream_connections_;
   Counter* upstream_retries_;
-  Counter* calls_[17];  // by grpc::StatusCode
+  // By grpc::StatusCode, OK (0) to UNAUTHENTICATED (16).
+  Counter* calls_[grpc::StatusCode::UNAUTHENTICATED + 1];
   Histogram* call_duration_;
   Histogram* upstream_duration_;
-  Counter* failures_[4];
+  // By the reasons of AdapterReasons() that are upstream failures.
+  std::vector<std::pair<absl::string_view, Counter*>> failures_;
   int known_code_count_;
   // [http status][error code slot]: created on first use, then lock-free.
   std::unique_ptr<std::atomic<Counter*>[]> upstream_requests_;

@@ -4,7 +4,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "server/osm/rich_status.h"
+#include "google/rpc/error_details.pb.h"
+#include "server/osm/adapter_errors.h"
 
 namespace osm {
 namespace {
@@ -55,11 +56,8 @@ grpc::Status ValidateWithdrawRequest(const huaweicloud::osm::v2::WithdrawRequest
                                      const std::vector<absl::string_view>& tokens,
                                      bool token_required) {
   if (token_required && (tokens.empty() || (tokens.size() == 1 && tokens[0].empty()))) {
-    google::rpc::ErrorInfo info;
-    info.set_reason("MISSING_AUTH_TOKEN");
-    info.set_domain(std::string(kAdapterDomain));
-    return MakeRichStatus(grpc::StatusCode::UNAUTHENTICATED,
-                          "no IAM token: send it in the x-auth-token metadata", info);
+    return AdapterError(AdapterReason::kMissingAuthToken,
+                        "no IAM token: send it in the x-auth-token metadata");
   }
 
   BadRequest bad_request;
@@ -81,10 +79,7 @@ grpc::Status ValidateWithdrawRequest(const huaweicloud::osm::v2::WithdrawRequest
     const BadRequest::FieldViolation& violation = bad_request.field_violations(i);
     absl::StrAppend(&message, i == 0 ? "" : "; ", violation.field(), " ", violation.description());
   }
-  google::rpc::ErrorInfo info;
-  info.set_reason("INVALID_REQUEST");
-  info.set_domain(std::string(kAdapterDomain));
-  return MakeRichStatus(grpc::StatusCode::INVALID_ARGUMENT, message, info, {&bad_request});
+  return AdapterError(AdapterReason::kInvalidRequest, message, {}, {&bad_request});
 }
 
 }  // namespace osm

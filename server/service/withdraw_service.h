@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "server/osm/credentials.h"
+#include "server/service/withdraw_pipeline.h"
 #include "server/upstream/upstream_client.h"
 
 namespace osm {
@@ -17,24 +18,16 @@ class AdapterMetrics;
 
 namespace osm {
 
-// MessageService on gRPC's callback API. Each call validates its request,
-// hands one transfer to the UpstreamClient and finishes from the client's
-// callback: no thread waits for the upstream.
+// MessageService on gRPC's callback API. Each call runs the request pipeline
+// (PrepareUpstreamRequest), hands one transfer to the UpstreamClient and
+// finishes from the client's callback: no thread waits for the upstream.
 class WithdrawService final : public huaweicloud::osm::v2::MessageService::CallbackService {
  public:
   struct Options {
-    // The OSM endpoint, normalized: scheme://host[:port][/prefix], no
-    // trailing slash.
-    std::string upstream_base_url;
-    // Upper bound on one upstream call, whatever the caller's deadline.
-    absl::Duration max_upstream_timeout = absl::Seconds(30);
+    PipelineOptions pipeline;
     // Optional; each must outlive the service.
     AdapterMetrics* metrics = nullptr;
     AccessLog* access_log = nullptr;
-    // Signs every upstream request with the adapter's access key; callers'
-    // x-auth-token metadata is then ignored, never forwarded. Null: the
-    // caller's token is required and passed through as X-Auth-Token.
-    std::shared_ptr<CredentialsProvider> credentials;
     // Calls served at once; one more is refused at once with
     // RESOURCE_EXHAUSTED, RetryInfo and grpc-retry-pushback-ms.
     int max_in_flight = 4096;
@@ -42,7 +35,7 @@ class WithdrawService final : public huaweicloud::osm::v2::MessageService::Callb
     absl::Duration overload_retry_delay = absl::Seconds(1);
   };
 
-  // `upstream` must outlive the service.
+  // `upstream` (and `options.pipeline.credentials`) must outlive the service.
   WithdrawService(UpstreamClient* upstream, Options options);
 
   grpc::ServerUnaryReactor* Withdraw(grpc::CallbackServerContext* context,

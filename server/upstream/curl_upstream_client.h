@@ -15,19 +15,20 @@ namespace osm {
 
 class CurlLoop;
 
-// An UpstreamClient on libcurl's multi interface: a few event-loop threads,
-// each owning one multi handle driven by epoll and curl_multi_socket_action,
-// so a wake-up costs O(ready sockets) however many transfers are in flight.
-// A transfer goes to the least loaded loop; connections and easy
-// handles are reused across transfers of the same loop.
+// An UpstreamClient on libcurl's multi interface: a few event loops
+// (CurlLoop), each a thread owning one multi handle driven by epoll and
+// curl_multi_socket_action, so a wake-up costs O(ready sockets) however many
+// transfers are in flight. This class only chooses the loop: a transfer goes
+// to the least loaded one, the first on a tie, so that with few calls in
+// flight one loop's connections stay warm.
 class CurlUpstreamClient final : public UpstreamClient {
  public:
   struct Options {
     // "http" or "https": the only protocol transfers may use.
     std::string scheme = "https";
-    // Event-loop threads; fewer if `max_connections` is smaller, since each
-    // loop needs a connection of its own.
-    int loop_threads = 1;
+    // Event loops; fewer if `max_connections` is smaller, since each loop
+    // needs a connection of its own.
+    int loop_threads = 2;
     // Open connections to the upstream, over all loops; further transfers
     // wait for a free connection (the wait counts towards their deadline).
     int max_connections = 4096;
@@ -41,11 +42,8 @@ class CurlUpstreamClient final : public UpstreamClient {
     bool http2 = false;
     // Optional: counts the connections open to the upstream.
     Gauge* connections_gauge = nullptr;
-    // A transfer that fails before anything was sent (connection refused,
-    // DNS, TLS handshake) is tried again, up to `max_attempts` in all, after
-    // a jittered exponential backoff starting at `retry_backoff`, and only
-    // while its deadline leaves room. Nothing else is ever retried: the
-    // upstream may have acted on it.
+    // RetryPolicy: attempts in all for a transfer that fails before
+    // anything was sent, and the first backoff step.
     int max_attempts = 3;
     absl::Duration retry_backoff = absl::Milliseconds(50);
     // Optional: counts the retries.
@@ -60,6 +58,9 @@ class CurlUpstreamClient final : public UpstreamClient {
 
   TransferId Start(HttpRequest request, Callback done) override;
   void Cancel(TransferId id) override;
+
+  // The loops actually running (Options::loop_threads, capped).
+  int loop_count() const { return static_cast<int>(loops_.size()); }
 
  private:
   explicit CurlUpstreamClient(std::vector<std::unique_ptr<CurlLoop>> loops);

@@ -3,18 +3,36 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace osm {
 
-// One upstream request. The method is always POST with an empty body: the
-// adapter only makes calls of that form.
+// The upstream's base URL, parsed once at start-up (ParseUpstreamUrl).
+struct UpstreamUrl {
+  std::string scheme;     // "http" or "https", lower case
+  std::string authority;  // host[:port], as the Host header carries it
+  std::string prefix;     // a path before every request's path: "" or "/a/b"
+
+  // scheme://authority[prefix]: what a request's path is appended to.
+  std::string base() const { return scheme + "://" + authority + prefix; }
+};
+
+// One upstream request. The transport sends it as given; it knows nothing of
+// what the headers or the body mean.
 struct HttpRequest {
+  std::string method = "POST";
   std::string url;
   // Complete header lines, "Name: value", exactly as they go on the wire.
   std::vector<std::string> headers;
+  std::string body;
+  // The response headers to keep (names in lower case); the others are
+  // dropped as they arrive. Must outlive the transfer: a static list.
+  absl::Span<const absl::string_view> response_headers;
   // The transfer is aborted with DEADLINE_EXCEEDED when this passes.
   absl::Time deadline = absl::InfiniteFuture();
 };
@@ -22,14 +40,21 @@ struct HttpRequest {
 // What came back from the upstream, when something did.
 struct HttpResponse {
   int status = 0;
+  // The headers the request asked to keep, in arrival order, names in
+  // lower case, values trimmed.
+  std::vector<std::pair<std::string, std::string>> headers;
   // At most the client's body limit; see `body_truncated`.
   std::string body;
   // The body was larger than the limit and was not read to its end.
   bool body_truncated = false;
-  // The `X-Request-Id` header (matched case-insensitively), or empty.
-  std::string request_id;
-  // The `Retry-After` header, or empty.
-  std::string retry_after;
+
+  // The last value of header `name` (lower case), or "".
+  absl::string_view header(absl::string_view name) const {
+    for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+      if (it->first == name) return it->second;
+    }
+    return {};
+  }
 };
 
 // The largest response body the adapter reads; larger ones are cut off.

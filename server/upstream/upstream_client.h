@@ -22,13 +22,19 @@ class UpstreamClient {
 
   virtual ~UpstreamClient() = default;
 
-  // Starts `request`. `done` runs exactly once, on one of the client's own
-  // threads (never inside Start()); it must not block. The returned id stays
-  // valid for Cancel() even after `done` has run.
+  // Starts `request`. `done` runs exactly once and must not block. It may
+  // run before Start() returns, on the calling thread: when the transfer
+  // ends at once (its deadline already passed, the client is shutting down,
+  // it could not be started, or it failed or was answered while Start() was
+  // putting it on the wire). Otherwise it runs later, on one of the client's
+  // threads or on a thread that is inside another Start() or Cancel(). The
+  // returned id is never 0 and stays valid for Cancel() even after `done`
+  // has run.
   virtual TransferId Start(HttpRequest request, Callback done) = 0;
 
   // Aborts the transfer if it is still running; its callback then receives
-  // CANCELLED. Safe to call from any thread, at any time, more than once.
+  // CANCELLED, possibly before Cancel() returns, on the calling thread.
+  // Safe to call from any thread, at any time, more than once.
   virtual void Cancel(TransferId id) = 0;
 };
 

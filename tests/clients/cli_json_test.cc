@@ -9,9 +9,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "client_test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/clients/client_test_env.h"
 #include "tests/support/adapter_process.h"
 #include "tests/support/run_command.h"
 #include "tests/support/scripted_upstream.h"

@@ -1,4 +1,4 @@
-#include "client_test_env.h"
+#include "tests/clients/client_test_env.h"
 
 #include <utility>
 #include <vector>
@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/support/in_process_adapter.h"
 
 namespace osm::testing {
 
@@ -22,9 +23,7 @@ void AnswerLikeOsm(ScriptedUpstream& upstream, std::string ok_request_id,
 }
 
 std::unique_ptr<AdapterServer> StartAdapter(const ScriptedUpstream& upstream) {
-  AdapterConfig config;
-  config.listen = "127.0.0.1:0";
-  config.upstream = upstream.base_url();
+  AdapterConfig config = TestAdapterConfig(upstream.base_url());
   absl::StatusOr<std::unique_ptr<AdapterServer>> server = AdapterServer::Start(config);
   if (!server.ok()) {
     ADD_FAILURE() << "the adapter did not start: " << server.status();

@@ -14,12 +14,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client_test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "osm/client/withdraw_client.h"
 #include "osm/client/withdraw_error_details.h"
+#include "tests/clients/client_test_env.h"
 #include "tests/support/scripted_upstream.h"
 
 namespace osm::client {

@@ -9,10 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "client_test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "osm/client/withdraw_error_details.h"
+#include "tests/clients/client_test_env.h"
 #include "tests/support/scripted_upstream.h"
 
 namespace osm::client {

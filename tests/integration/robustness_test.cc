@@ -28,11 +28,14 @@
 #include "server/app/adapter_server.h"
 #include "server/base/mutex.h"
 #include "tests/support/adapter_process.h"
+#include "tests/support/in_process_adapter.h"
 #include "tests/support/scripted_upstream.h"
 #include "tests/support/status_details.h"
 
 namespace osm {
 namespace {
+
+using testing::TestAdapterConfig;
 
 using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
@@ -65,10 +68,7 @@ WithdrawRequest MakeRequest(std::string case_id = "case-1") {
 class RobustnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    AdapterConfig config;
-    config.listen = "127.0.0.1:0";
-    config.upstream = upstream_.base_url();
-    config.access_log = "off";
+    AdapterConfig config = TestAdapterConfig(upstream_.base_url());
     config.metrics_listen = "127.0.0.1:0";
     config.max_concurrent_streams = 1000;  // one client connection carries hundreds of calls
     auto server = AdapterServer::Start(config);
@@ -330,10 +330,7 @@ TEST_F(RobustnessTest, DeadlinesOfAMillisecondAndOfAYear) {
 
   // A year is bounded by --max_upstream_timeout.
   server_.reset();
-  AdapterConfig config;
-  config.listen = "127.0.0.1:0";
-  config.upstream = upstream_.base_url();
-  config.access_log = "off";
+  AdapterConfig config = TestAdapterConfig(upstream_.base_url());
   config.max_upstream_timeout = absl::Milliseconds(300);
   server_ = *AdapterServer::Start(config);
   stub_ = MessageService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -348,10 +345,7 @@ TEST_F(RobustnessTest, DeadlinesOfAMillisecondAndOfAYear) {
 
 TEST_F(RobustnessTest, AQueueForUpstreamConnectionsCountsInsideTheDeadline) {
   server_.reset();
-  AdapterConfig config;
-  config.listen = "127.0.0.1:0";
-  config.upstream = upstream_.base_url();
-  config.access_log = "off";
+  AdapterConfig config = TestAdapterConfig(upstream_.base_url());
   config.max_upstream_connections = 1;
   server_ = *AdapterServer::Start(config);
   stub_ = MessageService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),

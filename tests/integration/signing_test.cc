@@ -22,6 +22,7 @@
 #include "server/app/adapter_server.h"
 #include "server/osm/credentials.h"
 #include "tests/support/adapter_process.h"
+#include "tests/support/in_process_adapter.h"
 #include "tests/support/scripted_upstream.h"
 #include "tests/support/secret_scan.h"
 #include "tests/support/signature_verifier.h"
@@ -30,6 +31,8 @@
 
 namespace osm {
 namespace {
+
+using testing::TestAdapterConfig;
 
 using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
@@ -181,10 +184,7 @@ std::string Received(const CallResult& result) {
 class SigningTest : public ::testing::Test {
  protected:
   void StartAdapter(std::shared_ptr<CredentialsProvider> credentials) {
-    AdapterConfig config;
-    config.listen = "127.0.0.1:0";
-    config.upstream = upstream_.base_url();
-    config.access_log = "off";
+    AdapterConfig config = TestAdapterConfig(upstream_.base_url());
     config.credentials = std::move(credentials);
     absl::StatusOr<std::unique_ptr<AdapterServer>> server = AdapterServer::Start(config);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -360,18 +360,17 @@ TEST_F(FileSigningTest, ExpiredCredentialsFailWithUnavailableUntilTheFileIsRepla
 // ---- Who may reach a signing adapter ---------------------------------------
 
 TEST_F(SigningTest, AnOpenListenerIsRefusedUnlessCallersAreAuthenticatedOrTrusted) {
-  AdapterConfig config;
-  config.upstream = upstream_.base_url();
-  config.access_log = "off";
+  AdapterConfig config = TestAdapterConfig(upstream_.base_url());
   config.credentials = Static();
   for (const char* listen : {"0.0.0.0:0", "[::]:0", "10.1.2.3:50051", "osm.example.com:50051"}) {
     SCOPED_TRACE(listen);
     config.listen = listen;
     absl::StatusOr<std::unique_ptr<AdapterServer>> server = AdapterServer::Start(config);
     ASSERT_FALSE(server.ok());
-    EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(std::string(server.status().message()),
-              absl::StrCat("the adapter signs upstream requests with its access key, so whoever "
+              absl::StrCat("--listen (OSM_ADAPTER_LISTEN): the adapter signs upstream requests "
+                           "with its access key, so whoever "
                            "reaches ",
                            listen,
                            " acts as the account: require client certificates "

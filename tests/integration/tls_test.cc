@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "server/app/adapter_server.h"
+#include "tests/support/in_process_adapter.h"
 #include "tests/support/scripted_upstream.h"
 #include "tests/support/status_details.h"
 #include "tests/support/temp_dir.h"
@@ -26,6 +27,8 @@
 
 namespace osm {
 namespace {
+
+using testing::TestAdapterConfig;
 
 using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
@@ -48,13 +51,7 @@ WithdrawRequest MakeRequest() {
   return request;
 }
 
-AdapterConfig ConfigFor(const std::string& upstream_url) {
-  AdapterConfig config;
-  config.listen = "127.0.0.1:0";
-  config.upstream = upstream_url;
-  config.access_log = "off";
-  return config;
-}
+AdapterConfig ConfigFor(const std::string& upstream_url) { return TestAdapterConfig(upstream_url); }
 
 grpc::Status Call(MessageService::Stub& stub) {
   grpc::ClientContext context;
@@ -299,14 +296,15 @@ TEST_F(ListenerTlsTest, UnusableFilesFailAtStartNamingTheFile) {
        absl::StrCat("--tls_key_file: ", dir_.File("other.key"),
                     " is not the key of the certificate in ", dir_.File("server.pem"))},
       {"no key", [&](AdapterConfig& c) { c.tls.key_file.clear(); },
-       "--tls_cert_file needs --tls_key_file"},
+       "--tls_key_file (OSM_ADAPTER_TLS_KEY_FILE): is required with --tls_cert_file"},
       {"client CA without TLS",
        [&](AdapterConfig& c) {
          c.tls.cert_file.clear();
          c.tls.key_file.clear();
          c.tls.client_ca_file = dir_.Write("clients.pem", client_ca_.cert_pem());
        },
-       "--tls_key_file and --tls_client_ca_file need --tls_cert_file"},
+       "--tls_client_ca_file (OSM_ADAPTER_TLS_CLIENT_CA_FILE): needs --tls_cert_file and "
+       "--tls_key_file: client certificates are only asked for over TLS"},
       {"client CA not PEM",
        [&](AdapterConfig& c) { c.tls.client_ca_file = dir_.Write("junk-ca.pem", "nope"); },
        absl::StrCat("--tls_client_ca_file: ", dir_.File("junk-ca.pem"),

@@ -15,11 +15,14 @@
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "server/app/adapter_server.h"
+#include "tests/support/in_process_adapter.h"
 #include "tests/support/scripted_upstream.h"
 #include "tests/support/status_details.h"
 
 namespace osm {
 namespace {
+
+using testing::TestAdapterConfig;
 
 using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
@@ -55,11 +58,8 @@ class WithdrawTest : public ::testing::Test {
   void StartAdapter(const std::string& upstream_url,
                     absl::Duration max_upstream_timeout = absl::Seconds(30)) {
     server_.reset();
-    AdapterConfig config;
-    config.listen = "127.0.0.1:0";
-    config.upstream = upstream_url;
+    AdapterConfig config = TestAdapterConfig(upstream_url);
     config.max_upstream_timeout = max_upstream_timeout;
-    config.access_log = "off";
     absl::StatusOr<std::unique_ptr<AdapterServer>> server = AdapterServer::Start(config);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -44,10 +44,16 @@ HttpResponse Http(int status, std::string body, std::string request_id = "",
   HttpResponse http;
   http.status = status;
   http.body = std::move(body);
-  http.request_id = std::move(request_id);
-  http.retry_after = std::move(retry_after);
+  if (!request_id.empty()) http.headers.emplace_back("x-request-id", std::move(request_id));
+  if (!retry_after.empty()) http.headers.emplace_back("retry-after", std::move(retry_after));
   http.body_truncated = truncated;
   return http;
+}
+
+CallSecrets Secrets(std::initializer_list<std::string> secrets) {
+  CallSecrets out;
+  for (const std::string& secret : secrets) out.Add(secret);
+  return out;
 }
 
 std::string Repeat(const std::string& s, int n) {
@@ -527,7 +533,7 @@ TEST(MapWithdrawOutcomeTest, TransportErrors) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.error.ToString());
     const MappedWithdraw result =
-        MapWithdrawOutcome(absl::StatusOr<HttpResponse>(c.error), kNow, kSecret);
+        MapWithdrawOutcome(absl::StatusOr<HttpResponse>(c.error), kNow, Secrets({kSecret}));
     EXPECT_EQ(result.status.error_code(), c.code);
     EXPECT_EQ(result.reason, c.reason);
     EXPECT_FALSE(result.status.error_message().empty());
@@ -585,7 +591,7 @@ TEST(MapWithdrawOutcomeTest, SecretIsRedactedEverywhere) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    const MappedWithdraw result = MapWithdrawOutcome(c.http, kNow, secret);
+    const MappedWithdraw result = MapWithdrawOutcome(c.http, kNow, Secrets({secret}));
     ASSERT_FALSE(result.status.ok());
     EXPECT_THAT(result.status.error_message(), Not(HasSubstr(secret)));
     EXPECT_THAT(result.status.error_details(), Not(HasSubstr(secret)));
@@ -615,7 +621,7 @@ TEST(MapWithdrawOutcomeTest, SecretJsonEscapedInErrorCodeIsRedacted) {
   for (int status : {200, 400, 502}) {
     SCOPED_TRACE(status);
     const HttpResponse http = Http(status, R"({"error_code":"SECRET\u002dTOKEN-123"})");
-    const MappedWithdraw result = MapWithdrawOutcome(http, kNow, secret);
+    const MappedWithdraw result = MapWithdrawOutcome(http, kNow, Secrets({secret}));
     ASSERT_FALSE(result.status.ok());
     EXPECT_THAT(result.status.error_message(), Not(HasSubstr(secret)));
     EXPECT_THAT(result.status.error_details(), Not(HasSubstr(secret)));
@@ -634,7 +640,7 @@ TEST(MapWithdrawOutcomeTest, SecretSplitAcrossRawBodyCutDoesNotLeakAPrefix) {
     body += std::string(offset - body.size(), 'p');
     body += secret;
     body += std::string(100, 'q') + "</html>";
-    const MappedWithdraw result = MapWithdrawOutcome(Http(502, body), kNow, secret);
+    const MappedWithdraw result = MapWithdrawOutcome(Http(502, body), kNow, Secrets({secret}));
     EXPECT_EQ(result.status.error_code(), StatusCode::UNAVAILABLE);
     const std::string& message = result.status.error_message();
     // No prefix of four or more bytes of the secret may survive.
@@ -645,10 +651,28 @@ TEST(MapWithdrawOutcomeTest, SecretSplitAcrossRawBodyCutDoesNotLeakAPrefix) {
   }
 }
 
+// Every secret of the call (a signing adapter has two: the security token
+// and the signature) is redacted wherever the answer carries it, headers
+// included.
+TEST(MapWithdrawOutcomeTest, EverySecretOfTheCallIsRedacted) {
+  const HttpResponse http =
+      Http(429, R"({"error_msg":"bad signature SIG123 for TOKEN456","request_id":"r"})",
+           "req-SIG123", "SIG123");
+  const MappedWithdraw result = MapWithdrawOutcome(http, kNow, Secrets({"SIG123", "TOKEN456"}));
+  EXPECT_EQ(result.status.error_message(), "bad signature [REDACTED] for [REDACTED]");
+  EXPECT_EQ(result.response.request_id(), "req-[REDACTED]");
+  EXPECT_FALSE(result.retry_delay.has_value());  // "[REDACTED]" is no delay
+  for (const char* secret : {"SIG123", "TOKEN456"}) {
+    EXPECT_THAT(result.status.error_details(), Not(HasSubstr(secret)));
+  }
+  CheckAnswerDetails(result, http);
+}
+
 TEST(MapWithdrawOutcomeTest, NoSecretMeansNoRedaction) {
   const HttpResponse http = Http(400, R"({"error_msg":"bad value abc"})");
-  EXPECT_EQ(MapWithdrawOutcome(http, kNow, "").status.error_message(), "bad value abc");
-  EXPECT_EQ(MapWithdrawOutcome(http, kNow, "zzz").status.error_message(), "bad value abc");
+  EXPECT_EQ(MapWithdrawOutcome(http, kNow, Secrets({""})).status.error_message(), "bad value abc");
+  EXPECT_EQ(MapWithdrawOutcome(http, kNow, Secrets({"zzz"})).status.error_message(),
+            "bad value abc");
 }
 
 // ---- ParseRetryAfter --------------------------------------------------------

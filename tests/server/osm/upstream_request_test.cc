@@ -92,7 +92,7 @@ TEST(BuildWithdrawHttpRequestTest, Table) {
   const std::string user_agent = "User-Agent: osm-grpc-adapter/" OSM_ADAPTER_VERSION;
   struct Case {
     std::string name;
-    std::string base_url;
+    UpstreamUrl upstream;
     std::string case_id;
     std::string message_id;
     std::string language;
@@ -104,7 +104,7 @@ TEST(BuildWithdrawHttpRequestTest, Table) {
   };
   const std::vector<Case> cases = {
       {"everything",
-       "https://osm.ap-southeast-3.myhuaweicloud.com",
+       {"https", "osm.ap-southeast-3.myhuaweicloud.com", ""},
        "case-1",
        "msg-1",
        "en-us",
@@ -116,7 +116,7 @@ TEST(BuildWithdrawHttpRequestTest, Table) {
        {"Content-Type: application/json", "Accept: application/json", user_agent,
         "X-Auth-Token: tok-abc", "X-Language: en-us", "X-Time-Zone: GMT+8"}},
       {"no token",
-       "https://osm.example.com",
+       {"https", "osm.example.com", ""},
        "c",
        "m",
        "en-us",
@@ -127,7 +127,7 @@ TEST(BuildWithdrawHttpRequestTest, Table) {
        {"Content-Type: application/json", "Accept: application/json", user_agent,
         "X-Language: en-us", "X-Time-Zone: GMT+8"}},
       {"token only",
-       "http://127.0.0.1:8080/prefix",
+       {"http", "127.0.0.1:8080", "/prefix"},
        "a/b",
        "../x",
        "",
@@ -139,7 +139,7 @@ TEST(BuildWithdrawHttpRequestTest, Table) {
        {"Content-Type: application/json", "Accept: application/json", user_agent,
         "X-Auth-Token: t"}},
       {"time zone without language",
-       "https://h",
+       {"https", "h", ""},
        "c",
        "m",
        "",
@@ -150,7 +150,7 @@ TEST(BuildWithdrawHttpRequestTest, Table) {
        {"Content-Type: application/json", "Accept: application/json", user_agent, "X-Auth-Token: t",
         "X-Time-Zone: GMT-3"}},
       {"language without time zone, no token",
-       "https://h",
+       {"https", "h", ""},
        "c",
        "m",
        "zh-cn",
@@ -168,10 +168,13 @@ TEST(BuildWithdrawHttpRequestTest, Table) {
     request.set_message_id(c.message_id);
     request.set_language(c.language);
     request.set_time_zone(c.time_zone);
-    const HttpRequest http = BuildWithdrawHttpRequest(c.base_url, request, c.token, c.deadline);
+    const HttpRequest http = BuildWithdrawHttpRequest(c.upstream, request, c.token, c.deadline);
     EXPECT_EQ(http.url, c.url);
     EXPECT_EQ(http.headers, c.headers);
     EXPECT_EQ(http.deadline, c.deadline);
+    EXPECT_EQ(http.method, "POST");
+    EXPECT_EQ(http.body, "");
+    EXPECT_THAT(http.response_headers, ::testing::ElementsAre("x-request-id", "retry-after"));
     if (c.token.empty()) {
       for (const std::string& header : http.headers) {
         EXPECT_THAT(header, ::testing::Not(::testing::StartsWith("X-Auth-Token")));

@@ -1,4 +1,4 @@
-#include "server/app/adapter_server.h"
+#include "server/upstream/upstream_url.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 namespace osm {
 namespace {
 
-TEST(NormalizeUpstreamUrlTest, Accepted) {
+TEST(ParseUpstreamUrlTest, Accepted) {
   struct Case {
     std::string in;
     std::string out;
@@ -30,13 +30,22 @@ TEST(NormalizeUpstreamUrlTest, Accepted) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.in);
-    const absl::StatusOr<std::string> normalized = NormalizeUpstreamUrl(c.in);
-    ASSERT_TRUE(normalized.ok()) << normalized.status();
-    EXPECT_EQ(*normalized, c.out);
+    const absl::StatusOr<UpstreamUrl> parsed = ParseUpstreamUrl(c.in);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(parsed->base(), c.out);
   }
 }
 
-TEST(NormalizeUpstreamUrlTest, Rejected) {
+TEST(ParseUpstreamUrlTest, Parts) {
+  const absl::StatusOr<UpstreamUrl> parsed =
+      ParseUpstreamUrl(" HTTPS://osm.example.com:8443/a/b/ ");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->scheme, "https");
+  EXPECT_EQ(parsed->authority, "osm.example.com:8443");
+  EXPECT_EQ(parsed->prefix, "/a/b");
+}
+
+TEST(ParseUpstreamUrlTest, Rejected) {
   const std::vector<std::string> cases = {
       "ftp://x",
       "file:///etc/passwd",
@@ -54,15 +63,14 @@ TEST(NormalizeUpstreamUrlTest, Rejected) {
   };
   for (const std::string& url : cases) {
     SCOPED_TRACE(url);
-    const absl::StatusOr<std::string> normalized = NormalizeUpstreamUrl(url);
-    ASSERT_FALSE(normalized.ok()) << *normalized;
+    const absl::StatusOr<UpstreamUrl> normalized = ParseUpstreamUrl(url);
+    ASSERT_FALSE(normalized.ok()) << normalized->base();
     EXPECT_EQ(normalized.status().code(), absl::StatusCode::kInvalidArgument);
   }
 }
 
-TEST(NormalizeUpstreamUrlTest, RejectionDoesNotEchoPassword) {
-  const absl::StatusOr<std::string> normalized =
-      NormalizeUpstreamUrl("https://user:S3CR3T-PW@host");
+TEST(ParseUpstreamUrlTest, RejectionDoesNotEchoPassword) {
+  const absl::StatusOr<UpstreamUrl> normalized = ParseUpstreamUrl("https://user:S3CR3T-PW@host");
   ASSERT_FALSE(normalized.ok());
   EXPECT_EQ(std::string(normalized.status().message()).find("S3CR3T-PW"), std::string::npos)
       << normalized.status();
