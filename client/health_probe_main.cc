@@ -11,12 +11,20 @@
 #include "absl/flags/parse.h"
 #include "absl/time/time.h"
 #include "client/health_probe.h"
+#include "server/base/flags_help.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051", "adapter address: HOST:PORT or unix:PATH");
 ABSL_FLAG(std::string, service, "", "service to check (\"\": the whole server)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(2), "deadline of the check");
 
 int main(int argc, char** argv) {
+  constexpr absl::string_view kFlags[] = {"target", "service", "timeout"};
+  if (osm::HandleHelpFlag(argc, argv,
+                          "osm-health-probe: asks an adapter's grpc.health.v1.Health whether it "
+                          "serves.\nExit status: 0 if SERVING, 1 otherwise.",
+                          kFlags, std::cout)) {
+    return 0;
+  }
   absl::ParseCommandLine(argc, argv);
   auto channel =
       grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());

@@ -23,6 +23,7 @@
 #include "osm/client/withdraw_client.h"
 #include "osm/client/withdraw_error_details.h"
 #include "osm/client/withdraw_json.h"
+#include "server/base/flags_help.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051", "adapter address, HOST:PORT");
 ABSL_FLAG(std::string, case_id, "", "case (service ticket) id, required");
@@ -49,6 +50,17 @@ using osm::client::WithdrawRequest;
 using osm::client::WithdrawResponse;
 
 constexpr int kUsageError = 64;
+
+// The flags --help lists, in this order.
+constexpr absl::string_view kFlagNames[] = {
+    "target", "case_id",     "message_id",    "language",     "time_zone", "timeout",
+    "token",  "tls_ca_file", "tls_cert_file", "tls_key_file", "json"};
+
+constexpr char kUsage[] =
+    "osm-withdraw: calls huaweicloud.osm.v2.MessageService.Withdraw through the adapter.\n"
+    "Usage: osm-withdraw --case_id=ID --message_id=ID [--target=HOST:PORT] [--json] [flags]\n"
+    "The IAM token comes from --token or the environment variable OSM_AUTH_TOKEN.\n"
+    "Exit status: 0 if OK, else the gRPC status code (1-16); 64 for usage errors.";
 
 std::string ToJson(const google::protobuf::Message& message) {
   std::string json;
@@ -81,11 +93,8 @@ void PrintResult(const absl::StatusOr<WithdrawResponse>& result) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Calls huaweicloud.osm.v2.MessageService.Withdraw through the adapter.\n"
-      "Usage: osm-withdraw --case_id=ID --message_id=ID [--target=HOST:PORT] [--json] [flags]\n"
-      "The IAM token comes from --token or the environment variable OSM_AUTH_TOKEN.\n"
-      "Exit status: 0 if OK, else the gRPC status code (1-16); 64 for usage errors.");
+  if (osm::HandleHelpFlag(argc, argv, kUsage, kFlagNames, std::cout)) return 0;
+  absl::SetProgramUsageMessage(kUsage);
   absl::FlagsUsageConfig usage_config;
   usage_config.version_string = [] {
     return std::string("osm-withdraw " OSM_ADAPTER_VERSION "\n");
@@ -110,11 +119,13 @@ int main(int argc, char** argv) {
 
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials =
       grpc::InsecureChannelCredentials();
+  // A certificate without its key, or a key alone, is a mistake, never a
+  // reason to fall back to plaintext.
+  if (absl::GetFlag(FLAGS_tls_cert_file).empty() != absl::GetFlag(FLAGS_tls_key_file).empty()) {
+    std::cerr << "osm-withdraw: --tls_cert_file and --tls_key_file go together\n";
+    return kUsageError;
+  }
   if (!absl::GetFlag(FLAGS_tls_ca_file).empty() || !absl::GetFlag(FLAGS_tls_cert_file).empty()) {
-    if (absl::GetFlag(FLAGS_tls_cert_file).empty() != absl::GetFlag(FLAGS_tls_key_file).empty()) {
-      std::cerr << "osm-withdraw: --tls_cert_file and --tls_key_file go together\n";
-      return kUsageError;
-    }
     grpc::SslCredentialsOptions tls;
     for (const auto& [flag, target] : {std::pair{&FLAGS_tls_ca_file, &tls.pem_root_certs},
                                        std::pair{&FLAGS_tls_cert_file, &tls.pem_cert_chain},
