@@ -14,7 +14,8 @@
 //                     after the fourth is ignored)
 //
 // Invariants checked on every input:
-//   - the verdict is the README's rules, computed here independently:
+//   - the verdict is the contract's rules (docs/errors.md), computed here
+//     independently:
 //     UNAUTHENTICATED without a token, INVALID_ARGUMENT naming exactly the
 //     fields that break a rule, OK otherwise;
 //   - a non-OK status: message at most 1024 bytes of valid UTF-8, exactly one
@@ -94,7 +95,7 @@ void CheckEncoding(absl::string_view value) {
   OSM_FUZZ_CHECK(CheckedDecode(encoded) == value, "decoding an encoded segment gives the input");
 }
 
-// The README's validation rules, written out independently.
+// The contract's validation rules, written out independently.
 struct Verdict {
   bool unauthenticated = false;
   std::set<std::string> invalid_fields;

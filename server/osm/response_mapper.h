@@ -45,7 +45,7 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
                                   const CallSecrets& secrets = CallSecrets());
 
 // The gRPC code an HTTP status means when no known error code decides:
-// google/rpc/code.proto's HTTP mapping read backwards, plus the README's
+// google/rpc/code.proto's HTTP mapping read backwards, plus docs/errors.md's
 // choices for the statuses it does not name.
 grpc::StatusCode GrpcCodeForHttpStatus(int http_status);
 

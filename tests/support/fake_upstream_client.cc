@@ -57,6 +57,14 @@ bool FakeUpstreamClient::WaitForStarts(std::size_t n, absl::Duration timeout) {
   });
 }
 
+bool FakeUpstreamClient::WaitForCancels(std::size_t n, absl::Duration timeout) {
+  MutexLock lock(&mu_);
+  return changed_.WaitUntil(&mu_, absl::ToChronoTime(absl::Now() + timeout), [&] {
+    mu_.AssertHeld();
+    return cancels_.size() >= n;
+  });
+}
+
 std::vector<HttpRequest> FakeUpstreamClient::requests() {
   MutexLock lock(&mu_);
   std::vector<HttpRequest> out;

@@ -35,6 +35,8 @@ class FakeUpstreamClient final : public UpstreamClient {
   // Completes the `index`-th transfer (0-based) with `outcome`; false if it
   // had completed already (or was cancelled).
   bool Complete(std::size_t index, absl::StatusOr<HttpResponse> outcome);
+  // Waits until Cancel() was called `n` times; false on time-out.
+  bool WaitForCancels(std::size_t n, absl::Duration timeout = absl::Seconds(10));
   // The ids Cancel() was called with, in order.
   std::vector<TransferId> cancels();
   // The id of the `index`-th transfer.
