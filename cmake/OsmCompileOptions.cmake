@@ -20,6 +20,11 @@ function(osm_target_warnings target)
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
     -Wcast-align -Wunused -Woverloaded-virtual
     -Wimplicit-fallthrough -Wformat=2)
+  # Clang checks the thread-safety annotations (ABSL_GUARDED_BY and
+  # friends); GCC ignores them. The thread-safety preset builds with it.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    target_compile_options(${target} PRIVATE -Wthread-safety)
+  endif()
   if(OSM_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
