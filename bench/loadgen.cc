@@ -15,11 +15,20 @@
 // cancelled it; anything else is unexpected and fails the run.
 //
 // Prints one JSON object: calls, ok, errors by code, seconds, calls per
-// second and latency (mean, p50, p90, p99, p999, max) in microseconds; with
-// a mixed load also how many calls were as expected, how many were not (by
+// second and latency (mean, p50, p90, p99, p999, max) in microseconds, all of
+// calls started and finished inside the measured window, and the fewest
+// calls that finished in any whole second of it ("slowest_second"); with a
+// mixed load also how many calls were as expected, how many were not (by
 // case, code and message) and how many calls the client marked for
 // cancellation ("cancelled_by_client": including those that finished before
 // the cancel fired).
+//
+// Every call started inside the window is checked, also one that ends after
+// it ("after_window" counts those). When the window ends, the calls in
+// flight get their deadline and 5 s more to end; any still running then is
+// "unfinished" (cancelled, and counted as unexpected, or as failed without
+// a mix). The exit status is 1 when a call was unexpected (failed, without
+// a mix) or unfinished.
 
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
@@ -80,6 +89,10 @@ struct Tally {
   std::vector<std::int64_t> latencies_ns;
   std::map<std::string, std::int64_t> errors;
   std::int64_t ok = 0;
+  // Calls finished in each whole second of the window.
+  std::vector<std::int64_t> per_second;
+  // Calls started in the window that ended after it (checked all the same).
+  std::int64_t after_window = 0;
   // Mixed load only.
   std::int64_t expected = 0;
   // Calls marked for cancellation, whether or not they finished first.
@@ -197,7 +210,23 @@ class Canceller {
 struct Window {
   Clock::time_point start;
   Clock::time_point end;
+  // No new calls.
   std::atomic<bool> stop{false};
+  // The calls still running were given up on: they are counted as
+  // unfinished, whatever their callbacks say.
+  std::atomic<bool> given_up{false};
+
+  // The whole second of the window that `when` falls in, or -1 (also in a
+  // last, partial second).
+  int Second(Clock::time_point when) const {
+    if (when < start || when >= end) return -1;
+    const int second =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(when - start).count());
+    return second < seconds() ? second : -1;
+  }
+  int seconds() const {
+    return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(end - start).count());
+  }
 };
 
 class GrpcWorker {
@@ -212,6 +241,7 @@ class GrpcWorker {
         random_(static_cast<std::uint64_t>(id)),
         pick_case_(mix->weights.begin(), mix->weights.end()) {
     request_.set_message_id(absl::StrCat("msg-", id));
+    tally_.per_second.resize(static_cast<std::size_t>(std::max(window->seconds(), 0)));
   }
 
   void Issue() {
@@ -229,6 +259,10 @@ class GrpcWorker {
     // From the call's start on, its callback may run (and issue the next
     // call) at any time: only locals are used after it.
     std::shared_ptr<grpc::ClientContext> context = context_;
+    {
+      std::lock_guard<std::mutex> lock(in_flight_mu_);
+      in_flight_ = context;
+    }
     const bool cancel = cancel_;
     Canceller* const canceller = canceller_;
     started_ = Clock::now();
@@ -237,12 +271,23 @@ class GrpcWorker {
     if (cancel) canceller->Schedule(cancel_at, std::move(context));
   }
 
+  // Cancels the call in flight, if any (harmless on one that has ended).
+  void CancelInFlight() {
+    std::lock_guard<std::mutex> lock(in_flight_mu_);
+    if (in_flight_ != nullptr) in_flight_->TryCancel();
+  }
+
   Tally& tally() { return tally_; }
 
  private:
   void OnDone(grpc::Status status) {
     const Clock::time_point now = Clock::now();
-    if (started_ >= window_->start && now <= window_->end) {
+    // Every call started in the window is checked, whenever it ends; one
+    // given up on is counted by RunGrpc() as unfinished instead.
+    const bool in_window =
+        started_ >= window_->start && started_ < window_->end && !window_->given_up.load();
+    if (in_window && now > window_->end) ++tally_.after_window;
+    if (in_window && now <= window_->end) {
       if (status.ok()) {
         ++tally_.ok;
         tally_.latencies_ns.push_back((now - started_).count());
@@ -250,6 +295,11 @@ class GrpcWorker {
         ++tally_.errors[absl::StrCat(static_cast<int>(status.error_code()), " ",
                                      status.error_message().substr(0, 80))];
       }
+      if (const int second = window_->Second(now); second >= 0) {
+        ++tally_.per_second[static_cast<std::size_t>(second)];
+      }
+    }
+    if (in_window) {
       if (mix_->mixed) {
         if (cancel_) ++tally_.cancelled_by_client;
         if (status.error_code() == case_->code ||
@@ -280,6 +330,9 @@ class GrpcWorker {
   huaweicloud::osm::v2::WithdrawResponse response_;
   // Shared with the canceller when the call is to be cancelled.
   std::shared_ptr<grpc::ClientContext> context_;
+  // The call in flight's context, for CancelInFlight() from another thread.
+  std::mutex in_flight_mu_;
+  std::shared_ptr<grpc::ClientContext> in_flight_;
   // The call in flight: its case, and whether it is to be cancelled.
   const MixCase* case_ = nullptr;
   bool cancel_ = false;
@@ -287,7 +340,18 @@ class GrpcWorker {
   Tally tally_;
 };
 
-std::vector<Tally> RunGrpc(Window& window, const Mix& mix) {
+// What RunGrpc() saw.
+struct GrpcRun {
+  std::vector<Tally> tallies;
+  // Calls still running when the window's end plus the longest deadline plus
+  // 5 s had passed.
+  std::int64_t unfinished = 0;
+  // Some of those did not even end when cancelled: the process must exit
+  // without destroying what they use.
+  bool stuck = false;
+};
+
+GrpcRun RunGrpc(Window& window, const Mix& mix) {
   const int connections = absl::GetFlag(FLAGS_connections);
   const int streams = absl::GetFlag(FLAGS_streams);
   std::vector<std::unique_ptr<huaweicloud::osm::v2::MessageService::Stub>> stubs;
@@ -300,21 +364,43 @@ std::vector<Tally> RunGrpc(Window& window, const Mix& mix) {
         absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args)));
   }
   std::atomic<int> running{connections * streams};
-  Canceller canceller;
+  // On the heap: left alone, with the rest, if calls never end.
+  auto canceller = std::make_unique<Canceller>();
   std::vector<std::unique_ptr<GrpcWorker>> workers;
   for (int c = 0; c < connections; ++c) {
     for (int s = 0; s < streams; ++s) {
       workers.push_back(std::make_unique<GrpcWorker>(stubs[c].get(), &window, c * streams + s,
-                                                     &running, &mix, &canceller));
+                                                     &running, &mix, canceller.get()));
     }
   }
   for (auto& worker : workers) worker->Issue();
   std::this_thread::sleep_until(window.end);
   window.stop = true;
-  while (running.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::vector<Tally> tallies;
-  for (auto& worker : workers) tallies.push_back(std::move(worker->tally()));
-  return tallies;
+  // The calls in flight end by their deadline (a cancellation only ends
+  // them sooner); 5 s more for a loaded machine.
+  absl::Duration longest = absl::ZeroDuration();
+  for (const MixCase& mix_case : mix.cases) longest = std::max(longest, mix_case.timeout);
+  auto wait_until = [&](Clock::time_point until) {
+    while (running.load() > 0 && Clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return running.load() == 0;
+  };
+  GrpcRun run;
+  if (!wait_until(Clock::now() + absl::ToChronoNanoseconds(longest + absl::Seconds(5)))) {
+    window.given_up = true;
+    run.unfinished = running.load();
+    for (auto& worker : workers) worker->CancelInFlight();
+    run.stuck = !wait_until(Clock::now() + std::chrono::seconds(5));
+  }
+  for (auto& worker : workers) run.tallies.push_back(std::move(worker->tally()));
+  if (run.stuck) {
+    // Calls still use the workers, stubs and canceller: leave them be.
+    for (auto& worker : workers) worker.release();
+    for (auto& stub : stubs) stub.release();
+    canceller.release();
+  }
+  return run;
 }
 
 std::size_t Discard(char*, std::size_t size, std::size_t count, void*) { return size * count; }
@@ -347,6 +433,7 @@ std::vector<Tally> RunRest(Window& window) {
         curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
       }
       Tally& tally = tallies[c];
+      tally.per_second.resize(static_cast<std::size_t>(std::max(window.seconds(), 0)));
       while (!window.stop.load(std::memory_order_relaxed)) {
         const Clock::time_point started = Clock::now();
         const CURLcode result = curl_easy_perform(easy);
@@ -359,6 +446,9 @@ std::vector<Tally> RunRest(Window& window) {
           tally.latencies_ns.push_back((now - started).count());
         } else {
           ++tally.errors[absl::StrCat("curl ", result, " http ", status)];
+        }
+        if (const int second = window.Second(now); second >= 0) {
+          ++tally.per_second[static_cast<std::size_t>(second)];
         }
       }
       curl_slist_free_all(headers);
@@ -380,7 +470,13 @@ int main(int argc, char** argv) {
   window.end = window.start + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_duration));
   const bool rest = absl::GetFlag(FLAGS_mode) == "rest";
   const Mix mix = ParseMix();
-  std::vector<Tally> tallies = rest ? RunRest(window) : RunGrpc(window, mix);
+  GrpcRun run;
+  if (rest) {
+    run.tallies = RunRest(window);
+  } else {
+    run = RunGrpc(window, mix);
+  }
+  std::vector<Tally>& tallies = run.tallies;
 
   std::vector<std::int64_t> latencies;
   std::map<std::string, std::int64_t> errors;
@@ -390,9 +486,15 @@ int main(int argc, char** argv) {
   std::int64_t cancelled_by_client = 0;
   std::map<std::string, std::int64_t> unexpected;
   std::int64_t unexpected_count = 0;
+  std::int64_t after_window = 0;
+  std::vector<std::int64_t> per_second(static_cast<std::size_t>(std::max(window.seconds(), 0)));
   for (Tally& tally : tallies) {
     latencies.insert(latencies.end(), tally.latencies_ns.begin(), tally.latencies_ns.end());
     ok += tally.ok;
+    after_window += tally.after_window;
+    for (std::size_t i = 0; i < tally.per_second.size() && i < per_second.size(); ++i) {
+      per_second[i] += tally.per_second[i];
+    }
     for (const auto& [key, count] : tally.errors) {
       errors[key] += count;
       failed += count;
@@ -404,6 +506,18 @@ int main(int argc, char** argv) {
       unexpected_count += count;
     }
   }
+  if (run.unfinished > 0) {
+    const std::string key = "unfinished: no end within the deadline and 5 s after the window";
+    if (mix.mixed) {
+      unexpected[key] += run.unfinished;
+      unexpected_count += run.unfinished;
+    } else {
+      errors[key] += run.unfinished;
+      failed += run.unfinished;
+    }
+  }
+  const std::int64_t slowest_second =
+      per_second.empty() ? 0 : *std::min_element(per_second.begin(), per_second.end());
   std::sort(latencies.begin(), latencies.end());
   auto percentile = [&](double p) -> double {
     if (latencies.empty()) return 0;
@@ -432,13 +546,16 @@ int main(int argc, char** argv) {
             << ",\"mean_us\":" << (latencies.empty() ? 0 : sum / latencies.size() / 1000.0)
             << ",\"p50_us\":" << percentile(0.50) << ",\"p90_us\":" << percentile(0.90)
             << ",\"p99_us\":" << percentile(0.99) << ",\"p999_us\":" << percentile(0.999)
-            << ",\"max_us\":" << percentile(1.0);
+            << ",\"max_us\":" << percentile(1.0) << ",\"slowest_second\":" << slowest_second
+            << ",\"after_window\":" << after_window << ",\"unfinished\":" << run.unfinished;
   if (mix.mixed) {
     std::cout << ",\"expected\":" << expected << ",\"unexpected\":" << unexpected_count
               << ",\"unexpected_errors\":{" << json_counts(unexpected) << "}"
               << ",\"cancelled_by_client\":" << cancelled_by_client;
   }
   std::cout << "}" << std::endl;
+  // Calls still running use what the exit would destroy.
+  if (run.stuck) std::_Exit(1);
   if (mix.mixed) return unexpected_count == 0 ? 0 : 1;
   return failed == 0 ? 0 : 1;
 }

@@ -13,6 +13,12 @@
 # (independent, cannot see grpc-status) and bench/loadgen (checks every
 # status, gives percentiles).
 # nginx's stub_status counter proves every adapter call went upstream.
+#
+# It fails (exit 1, BENCHMARKS.md untouched) when a figure cannot be trusted:
+# bench/loadgen saw a call fail (it checks every status), h2load did not
+# complete every request, or nginx did not see exactly one upstream request
+# per adapter call h2load completed (h2load counts a gRPC error as a success:
+# HTTP 200 with the error in the trailers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,6 +35,46 @@ else
   throughput_calls=300000 null_calls=1500000 rounds=3 latency_time=10s wide_time=20s
 fi
 . bench/lib.sh
+
+# Failures are collected in a file: they are found in command substitutions.
+: >"$work/failures"
+fail() { echo "$*" >>"$work/failures"; log "FAILED: $*"; }
+# h2load_checked NAME N H2LOAD_ARGS...: h2load -n N with H2LOAD_ARGS; its
+# output, and a failure unless all N requests succeeded.
+h2load_checked() {
+  local name=$1 n=$2 out status=0 succeeded
+  shift 2
+  out=$(h2load -n "$n" "$@") || status=$?
+  succeeded=$(echo "$out" | h2load_succeeded)
+  if [ "$status" -ne 0 ] || [ "${succeeded:-0}" -ne "$n" ]; then
+    fail "h2load $name: ${succeeded:-0} of $n requests succeeded (exit status $status)"
+  fi
+  echo "$out"
+}
+# h2load_grpc_checked NAME PORT N ARGS...: the same with h2load_grpc.
+h2load_grpc_checked() {
+  local name=$1 port=$2 n=$3
+  shift 3
+  h2load_checked "$name" "$n" "$@" -d "$work/frame.bin" -H 'content-type: application/grpc' \
+    -H 'te: trailers' -H 'x-auth-token: bench-token' \
+    "http://127.0.0.1:$port/huaweicloud.osm.v2.MessageService/Withdraw"
+}
+# loadgen_checked NAME ARGS...: bench/loadgen's JSON, and a failure if it
+# exits non-zero (a call ended otherwise than OK, or never ended).
+loadgen_checked() {
+  local name=$1 out status=0
+  shift
+  out=$(build/bench/loadgen "$@") || status=$?
+  [ "$status" -eq 0 ] || fail "loadgen $name: exit status $status: $out"
+  echo "$out"
+}
+# upstream_proof NAME BEFORE AFTER CALLS: nginx's request counter went from
+# BEFORE to AFTER (each reading is a request of its own) while the adapter
+# completed CALLS calls; each must have made exactly one upstream request.
+upstream_proof() {
+  local seen=$(($3 - $2 - 1))
+  [ "$seen" -eq "$4" ] || fail "$1: nginx saw $seen upstream requests for $4 completed calls"
+}
 
 start_server null build/bench/null_server --listen=127.0.0.1:0
 null_pid=$server_pid null_port=$server_port
@@ -57,16 +103,24 @@ adapter_rps=() null_rps=() minimal_rps=() cpu_us=() proof=()
 for round in $(seq "$rounds"); do
   before_requests=$(upstream_requests)
   before_cpu=$(cpu_ticks "$adapter_pid")
-  out=$(h2load_grpc "$adapter_port" -n "$throughput_calls" -c 4 -m 32)
+  out=$(h2load_grpc_checked "adapter, round $round" "$adapter_port" "$throughput_calls" -c 4 -m 32)
   after_cpu=$(cpu_ticks "$adapter_pid")
   after_requests=$(upstream_requests)
   done_calls=$(echo "$out" | h2load_succeeded)
+  done_calls=${done_calls:-0}
   adapter_rps+=("$(echo "$out" | h2load_rps)")
-  cpu_us+=("$(awk -v t=$((after_cpu - before_cpu)) -v n="$done_calls" -v hz="$hz" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')")
+  cpu_us+=("$(awk -v t=$((after_cpu - before_cpu)) -v n="$done_calls" -v hz="$hz" 'BEGIN {printf "%.1f", n ? t * 1e6 / hz / n : 0}')")
   # The status query itself is one request.
   proof+=("$((after_requests - before_requests - 1))/$done_calls")
-  null_rps+=("$(h2load_grpc "$null_port" -n "$null_calls" -c 4 -m 32 | h2load_rps)")
-  minimal_rps+=("$(h2load_grpc "$minimal_port" -n "$throughput_calls" -c 4 -m 32 | h2load_rps)")
+  upstream_proof "adapter, round $round" "$before_requests" "$after_requests" "$done_calls"
+  null_rps+=("$(h2load_grpc_checked "null server, round $round" "$null_port" "$null_calls" -c 4 -m 32 | h2load_rps)")
+  # The minimal adapter's calls are counted upstream too.
+  before_requests=$(upstream_requests)
+  out=$(h2load_grpc_checked "minimal adapter, round $round" "$minimal_port" "$throughput_calls" -c 4 -m 32)
+  after_requests=$(upstream_requests)
+  upstream_proof "minimal adapter, round $round" "$before_requests" "$after_requests" \
+    "$(echo "$out" | h2load_succeeded)"
+  minimal_rps+=("$(echo "$out" | h2load_rps)")
   log "round $round: adapter ${adapter_rps[-1]}/s, null ${null_rps[-1]}/s, minimal ${minimal_rps[-1]}/s, upstream saw ${proof[-1]}"
 done
 adapter_median=$(printf '%s\n' "${adapter_rps[@]}" | median)
@@ -75,23 +129,27 @@ minimal_median=$(printf '%s\n' "${minimal_rps[@]}" | median)
 cpu_median=$(printf '%s\n' "${cpu_us[@]}" | median)
 
 # The same load from the status-checking generator.
-loadgen_adapter=$(build/bench/loadgen --target="127.0.0.1:$adapter_port" --connections=4 --streams=32 \
-  --duration="$latency_time" --warmup=1s || true)
-loadgen_null=$(build/bench/loadgen --target="127.0.0.1:$null_port" --connections=4 --streams=32 \
-  --duration="$latency_time" --warmup=1s || true)
-loadgen_minimal=$(build/bench/loadgen --target="127.0.0.1:$minimal_port" --connections=4 --streams=32 \
-  --duration="$latency_time" --warmup=1s || true)
+loadgen_adapter=$(loadgen_checked "throughput, adapter" --target="127.0.0.1:$adapter_port" \
+  --connections=4 --streams=32 --duration="$latency_time" --warmup=1s)
+loadgen_null=$(loadgen_checked "throughput, null server" --target="127.0.0.1:$null_port" \
+  --connections=4 --streams=32 --duration="$latency_time" --warmup=1s)
+loadgen_minimal=$(loadgen_checked "throughput, minimal adapter" --target="127.0.0.1:$minimal_port" \
+  --connections=4 --streams=32 --duration="$latency_time" --warmup=1s)
 
 # ---- 2. latency, one call in flight --------------------------------------------
-lat_adapter=$(build/bench/loadgen --target="127.0.0.1:$adapter_port" --duration="$latency_time" || true)
-lat_null=$(build/bench/loadgen --target="127.0.0.1:$null_port" --duration="$latency_time" || true)
-lat_minimal=$(build/bench/loadgen --target="127.0.0.1:$minimal_port" --duration="$latency_time" || true)
-lat_rest=$(build/bench/loadgen --mode=rest --url="http://127.0.0.1:$fast_port$withdraw_path" \
-  --duration="$latency_time" || true)
-h2_lat_adapter=$(h2load_grpc "$adapter_port" -n 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
-h2_lat_null=$(h2load_grpc "$null_port" -n 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
-h2_lat_minimal=$(h2load_grpc "$minimal_port" -n 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
-h2_lat_rest=$(h2load --h1 -n 20000 -c 1 -m 1 -d "$work/empty" -H 'x-auth-token: bench-token' \
+lat_adapter=$(loadgen_checked "latency, adapter" --target="127.0.0.1:$adapter_port" --duration="$latency_time")
+lat_null=$(loadgen_checked "latency, null server" --target="127.0.0.1:$null_port" --duration="$latency_time")
+lat_minimal=$(loadgen_checked "latency, minimal adapter" --target="127.0.0.1:$minimal_port" \
+  --duration="$latency_time")
+lat_rest=$(loadgen_checked "latency, REST" --mode=rest --url="http://127.0.0.1:$fast_port$withdraw_path" \
+  --duration="$latency_time")
+before_requests=$(upstream_requests)
+h2_lat_adapter=$(h2load_grpc_checked "latency, adapter" "$adapter_port" 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
+after_requests=$(upstream_requests)
+upstream_proof "latency, adapter" "$before_requests" "$after_requests" 20000
+h2_lat_null=$(h2load_grpc_checked "latency, null server" "$null_port" 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
+h2_lat_minimal=$(h2load_grpc_checked "latency, minimal adapter" "$minimal_port" 20000 -c 1 -m 1 | grep 'time for request' | awk '{print $6}')
+h2_lat_rest=$(h2load_checked "latency, REST" 20000 --h1 -c 1 -m 1 -d "$work/empty" -H 'x-auth-token: bench-token' \
   "http://127.0.0.1:$fast_port$withdraw_path" | grep 'time for request' | awk '{print $6}')
 
 kill "$sampler" 2>/dev/null || true
@@ -109,13 +167,18 @@ sample_threads "$wide_pid" "$work/wide-threads.max" &
 sampler=$!
 pids+=("$sampler")
 before_requests=$(upstream_requests)
-wide=$(build/bench/loadgen --target="127.0.0.1:$wide_port" --connections=20 --streams=100 \
-  --duration="$wide_time" --warmup=2s || true)
+wide=$(loadgen_checked "wide" --target="127.0.0.1:$wide_port" --connections=20 --streams=100 \
+  --duration="$wide_time" --warmup=2s)
 after_requests=$(upstream_requests)
 kill "$sampler" 2>/dev/null || true
 wide_threads=$(cat "$work/wide-threads.max")
 wide_rss=$(rss_peak_kib "$wide_pid")
 wide_upstream=$((after_requests - before_requests - 1))
+# loadgen counts the calls of its window only (not the warm-up's, nor those
+# that end after it): nginx must have seen at least those.
+wide_calls=$(echo "$wide" | json_field calls)
+[ "$wide_upstream" -ge "${wide_calls:-0}" ] && [ "${wide_calls:-0}" -gt 0 ] ||
+  fail "wide: nginx saw $wide_upstream upstream requests for ${wide_calls:-0} calls"
 stop_server "$wide_pid"
 
 # ---- 4. HTTPS upstream: HTTP/1.1 and HTTP/2; what TLS costs ---------------------------
@@ -125,17 +188,22 @@ for http2 in false true; do
     --upstream="https://127.0.0.1:$tls_port" --upstream_ca_file="$work/cert.pem" --upstream_http2=$http2
   tls_pid=$server_pid tls_port_grpc=$server_port
   h2load_grpc "$tls_port_grpc" -n 20000 -c 4 -m 32 >/dev/null
+  before_requests=$(upstream_requests)
   before_cpu=$(cpu_ticks "$tls_pid")
-  out=$(h2load_grpc "$tls_port_grpc" -n "$throughput_calls" -c 4 -m 32)
+  out=$(h2load_grpc_checked "HTTPS upstream, http2=$http2" "$tls_port_grpc" "$throughput_calls" -c 4 -m 32)
   after_cpu=$(cpu_ticks "$tls_pid")
-  tls_lat=$(build/bench/loadgen --target="127.0.0.1:$tls_port_grpc" --duration="$latency_time" || true)
+  after_requests=$(upstream_requests)
+  upstream_proof "HTTPS upstream, http2=$http2" "$before_requests" "$after_requests" \
+    "$(echo "$out" | h2load_succeeded)"
+  tls_lat=$(loadgen_checked "HTTPS upstream latency, http2=$http2" --target="127.0.0.1:$tls_port_grpc" \
+    --duration="$latency_time")
   https_rows+="| HTTPS, $([ $http2 = true ] && echo "HTTP/2" || echo "HTTP/1.1") | $(echo "$out" | h2load_rps) | $(awk -v t=$((after_cpu - before_cpu)) -v n="$(echo "$out" | h2load_succeeded)" -v hz="$hz" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}') | $(echo "$tls_lat" | json_field mean_us) |"$'\n'
   stop_server "$tls_pid"
 done
 rest_url="https://127.0.0.1:$tls_port$withdraw_path"
-rest_tls=$(build/bench/loadgen --mode=rest --url="$rest_url" --ca_file="$work/cert.pem" --duration="$latency_time" || true)
-rest_tls_fresh=$(build/bench/loadgen --mode=rest --url="$rest_url" --ca_file="$work/cert.pem" --fresh_connect --duration="$latency_time" || true)
-rest_plain_fresh=$(build/bench/loadgen --mode=rest --url="http://127.0.0.1:$fast_port$withdraw_path" --fresh_connect --duration="$latency_time" || true)
+rest_tls=$(loadgen_checked "REST over TLS" --mode=rest --url="$rest_url" --ca_file="$work/cert.pem" --duration="$latency_time")
+rest_tls_fresh=$(loadgen_checked "REST over TLS, fresh connections" --mode=rest --url="$rest_url" --ca_file="$work/cert.pem" --fresh_connect --duration="$latency_time")
+rest_plain_fresh=$(loadgen_checked "REST, fresh connections" --mode=rest --url="http://127.0.0.1:$fast_port$withdraw_path" --fresh_connect --duration="$latency_time")
 
 # ---- report ------------------------------------------------------------------------
 lat_sum=$(awk -v a="$(echo "$lat_null" | json_field mean_us)" -v b="$(echo "$lat_rest" | json_field mean_us)" 'BEGIN {print a + b}')
@@ -198,6 +266,11 @@ $(echo "$rest_tls_fresh" | json_field mean_us) us over TLS with a new connection
 EOF
 )
 echo "$report"
+if [ -s "$work/failures" ]; then
+  echo "bench/run.sh: FAILED, the figures above are not to be trusted:" >&2
+  sed 's/^/  /' "$work/failures" >&2
+  exit 1
+fi
 if [ -z "$quick" ]; then
   awk -v report="$report" '
     /<!-- results:start -->/ {print; print report; skip=1; next}

@@ -2,8 +2,11 @@
 # Soak: the real adapter binary under a moderate, mixed load for a long time,
 # against nginx as OSM's stand-in (bench/nginx.conf.in). Fails if the
 # adapter's memory or open descriptors grow beyond the bounds below after a
-# warm-up, if any call ends otherwise than its case says, or if the adapter
-# does not shut down cleanly at the end.
+# warm-up, if any call ends otherwise than its case says (every call started
+# in the measured window is checked, also one that ends after it; one still
+# running its deadline and 5 s after the window counts as unexpected), if
+# fewer calls than the floor below finish (or any whole second passes with
+# too few), or if the adapter does not shut down cleanly at the end.
 #
 #   bench/soak.sh                    ten minutes of load after a minute of warm-up
 #   SOAK_SECONDS=60 SOAK_WARMUP_SECONDS=20 bench/soak.sh   a short one (CI)
@@ -17,6 +20,8 @@
 #   unavailable  10%  503 with Retry-After                 -> UNAVAILABLE
 #   no-answer     5%  no answer before the 300 ms deadline -> DEADLINE_EXCEEDED
 #   slow          5%  with a 100 ms deadline               -> DEADLINE_EXCEEDED
+# The cases without a deadline of their own get 2 s (--timeout): a call that
+# hangs ends in DEADLINE_EXCEEDED, which they do not expect.
 # and 5% of all calls marked for cancellation by the client, which cancels
 # each after up to 250 ms (CANCELLED, or what the case says when the call
 # finished first; the reported count includes those).
@@ -31,6 +36,10 @@
 #     those before it, beyond the idle keep-alive connections it may leave
 #   SOAK_MAX_THREAD_GROWTH (8): threads, at their peak, over those after the
 #     warm-up (gRPC's pools may still add a few; a thread per call would not fit)
+#   SOAK_MIN_CALLS_PER_SECOND (200): the measured window must see at least this
+#     many calls per second on average, and every whole second of it at least
+#     a tenth of that (calls keep flowing; a stall or a load that never ran
+#     fails)
 #   SOAK_BUILD_DIR (build): where the default preset builds osm-adapter and loadgen
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +53,7 @@ sample_every=${SOAK_SAMPLE_SECONDS:-5}
 max_rss_growth_kib=${SOAK_MAX_RSS_GROWTH_KIB:-16384}
 max_fd_growth=${SOAK_MAX_FD_GROWTH:-16}
 max_thread_growth=${SOAK_MAX_THREAD_GROWTH:-8}
+min_rate=${SOAK_MIN_CALLS_PER_SECOND:-200}
 build_dir=${SOAK_BUILD_DIR:-build}
 in_flight=$((connections * streams))
 mix="bench-case:55:0,slow:15:0,osm-error:10:5,unavailable:10:14,no-answer:5:4:300ms,slow:5:4:100ms"
@@ -79,7 +89,7 @@ log "load: ${warmup}s warm-up, then ${seconds}s measured, $in_flight calls in fl
 loadgen_status=0
 "$build_dir/bench/loadgen" --target="127.0.0.1:$adapter_port" --connections="$connections" \
   --streams="$streams" --warmup="${warmup}s" --duration="${seconds}s" --case_mix="$mix" \
-  --cancel_fraction="$cancel_fraction" --cancel_after="$cancel_after" \
+  --timeout=2s --cancel_fraction="$cancel_fraction" --cancel_after="$cancel_after" \
   >"$work/loadgen.json" || loadgen_status=$?
 load_ended=$(($(date +%s) - load_started))
 # Idle again: the calls are over and the client's connections closed.
@@ -99,15 +109,27 @@ shutdown_status=0
 wait "$adapter_pid" || shutdown_status=$?
 
 result=$(cat "$work/loadgen.json")
-calls=$(echo "$result" | json_field calls)
-rps=$(echo "$result" | json_field rps)
-unexpected=$(echo "$result" | json_field unexpected)
+# A field that is missing (loadgen died before printing) reads as 0.
+field() { local value; value=$(echo "$result" | json_field "$1"); echo "${value:-0}"; }
+calls=$(field calls)
+rps=$(field rps)
+unexpected=$(field unexpected)
+unfinished=$(field unfinished)
+after_window=$(field after_window)
+slowest_second=$(field slowest_second)
+min_calls=$((min_rate * seconds))
+min_second=$(((min_rate + 9) / 10))
 rss_growth=$((end_rss - base_rss))
 fd_growth=$((end_fds - base_fds))
 per_call_bytes=$(awk -v g="$rss_growth" -v n="$calls" 'BEGIN {printf "%.1f", n ? g * 1024 / n : 0}')
 
 failures=()
-[ "$loadgen_status" -eq 0 ] || failures+=("loadgen: $unexpected calls ended otherwise than expected")
+[ "$loadgen_status" -eq 0 ] ||
+  failures+=("loadgen: exit status $loadgen_status, $unexpected calls ended otherwise than expected ($unfinished unfinished)")
+[ "$calls" -ge "$min_calls" ] ||
+  failures+=("only $calls calls in the ${seconds} s window (floor $min_calls: $min_rate per second)")
+[ "$slowest_second" -ge "$min_second" ] ||
+  failures+=("a second of the window saw only $slowest_second calls finish (floor $min_second)")
 [ "$rss_growth" -le "$max_rss_growth_kib" ] ||
   failures+=("RSS grew by $rss_growth KiB after the warm-up (bound $max_rss_growth_kib)")
 [ "$fd_growth" -le $((in_flight + max_fd_growth)) ] ||
@@ -136,7 +158,9 @@ cancellations (see the script). Result: **$verdict**.
 | open descriptors | $start_fds | $base_fds | $mid_fds | $end_fds | $peak_fds | $after_fds |
 | threads | $start_threads | $base_threads | $mid_threads | $end_threads | $peak_threads | $after_threads |
 
-- calls in the measured window: $calls ($rps/s), every one as expected: unexpected $unexpected
+- calls in the measured window: $calls ($rps/s; floor $min_calls), the slowest second
+  $slowest_second (floor $min_second); every call started in it as expected, also the
+  $after_window that ended after it: unexpected $unexpected, of which unfinished $unfinished
 - RSS growth after the warm-up: $rss_growth KiB ($per_call_bytes bytes per measured call);
   bound $max_rss_growth_kib KiB
 - descriptor growth under load: $fd_growth (bound: $in_flight in flight + $max_fd_growth)

@@ -9,8 +9,25 @@
 
 #include "osm/client/withdraw_error_details.h"
 
+// ThreadSanitizer's annotations: from its runtime in a -fsanitize=thread
+// build, null (weak) in any other.
+extern "C" void __tsan_acquire(void* addr) __attribute__((weak));
+extern "C" void __tsan_release(void* addr) __attribute__((weak));
+
 namespace osm::client {
 namespace {
+
+// Debian's gRPC is not built with ThreadSanitizer, which therefore cannot
+// see how gRPC orders what it hands between threads. These two state one
+// such guarantee where it is used (as server/base/hand_off.h does for the
+// server): what a thread did before HandOffSent(key) happens before what
+// another does after HandOffReceived(key). No-ops outside TSan builds.
+void HandOffSent(const void* key) {
+  if (__tsan_release != nullptr) __tsan_release(const_cast<void*>(key));
+}
+void HandOffReceived(const void* key) {
+  if (__tsan_acquire != nullptr) __tsan_acquire(const_cast<void*>(key));
+}
 
 // The service config JSON, as read from client/service_config.json at build
 // time (kServiceConfigJson).
@@ -18,7 +35,11 @@ namespace {
 
 class IamTokenPlugin : public grpc::MetadataCredentialsPlugin {
  public:
-  explicit IamTokenPlugin(std::string token) : token_(std::move(token)) {}
+  // gRPC owns the plugin once it is made: it calls GetMetadata on its
+  // threads and destroys the plugin on one when the last call using it is
+  // done, all ordered inside its core.
+  explicit IamTokenPlugin(std::string token) : token_(std::move(token)) { HandOffSent(this); }
+  ~IamTokenPlugin() override { HandOffReceived(this); }
 
   // Only copies a string: runs inline on the call's thread.
   bool IsBlocking() const override { return false; }
@@ -27,9 +48,11 @@ class IamTokenPlugin : public grpc::MetadataCredentialsPlugin {
   grpc::Status GetMetadata(grpc::string_ref /*service_url*/, grpc::string_ref /*method_name*/,
                            const grpc::AuthContext& /*channel_auth_context*/,
                            std::multimap<std::string, std::string>* metadata) override {
+    HandOffReceived(this);
     // An empty token sends nothing: the adapter answers UNAUTHENTICATED
     // (MISSING_AUTH_TOKEN), as for a call without credentials.
     if (!token_.empty()) metadata->emplace("x-auth-token", token_);
+    HandOffSent(this);
     return grpc::Status::OK;
   }
 
@@ -95,8 +118,12 @@ void WithdrawClient::WithdrawAsync(const WithdrawRequest& request, absl::Time de
   call->done = std::move(done);
   call->context.set_deadline(absl::ToChronoTime(deadline));
   if (credentials_ != nullptr) call->context.set_credentials(credentials_);
+  // gRPC runs the callback on one of its threads, after the call: an
+  // ordering inside its core.
+  HandOffSent(call);
   stub_->async()->Withdraw(&call->context, &call->request, &call->response,
                            [call](grpc::Status status) {
+                             HandOffReceived(call);
                              std::unique_ptr<Call> owned(call);
                              if (status.ok()) {
                                std::move(owned->done)(std::move(owned->response));

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/base/hand_off.h"
 #include "server/observability/access_log.h"
 #include "server/osm/adapter_errors.h"
 #include "server/osm/response_mapper.h"
@@ -85,6 +86,8 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   }
 
   void OnDone() override {
+    // gRPC runs OnDone after Finish(), ordered inside its core (see Complete).
+    HandOffReceived(this);
     const absl::Duration total = absl::Now() - started_;
     if (options_.metrics != nullptr) options_.metrics->CallFinished(code_, total);
     if (options_.access_log != nullptr) {
@@ -104,6 +107,9 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
       options_.access_log->Write(entry);
     }
     if (in_flight_ != nullptr) in_flight_->fetch_sub(1, std::memory_order_relaxed);
+    // The server's Shutdown() returns after every OnDone: the service, the
+    // metrics and the log it wrote to may go (~WithdrawService).
+    HandOffSent(&options_);
     delete this;
   }
 
@@ -126,6 +132,11 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   void Complete(grpc::Status status) {
     code_ = status.error_code();
     if (!status.ok() && reason_.empty()) reason_ = ErrorInfoReason(status);
+    // Whatever this thread did to the call happens before OnDone, which gRPC
+    // runs once the Finish() batch has completed: an ordering inside gRPC's
+    // core, which ThreadSanitizer cannot see (server/base/hand_off.h). No
+    // member may be touched after Finish().
+    HandOffSent(this);
     Finish(std::move(status));
   }
 
@@ -175,6 +186,10 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
 
 WithdrawService::WithdrawService(UpstreamClient* upstream, Options options)
     : upstream_(upstream), options_(std::move(options)) {}
+
+// Destroyed after the server's Shutdown(), which gRPC returns only once every
+// call's OnDone has: see WithdrawCall::OnDone.
+WithdrawService::~WithdrawService() { HandOffReceived(&options_); }
 
 grpc::ServerUnaryReactor* WithdrawService::Withdraw(grpc::CallbackServerContext* context,
                                                     const WithdrawRequest* request,

@@ -37,6 +37,7 @@ class WithdrawService final : public huaweicloud::osm::v2::MessageService::Callb
 
   // `upstream` (and `options.pipeline.credentials`) must outlive the service.
   WithdrawService(UpstreamClient* upstream, Options options);
+  ~WithdrawService() override;
 
   grpc::ServerUnaryReactor* Withdraw(grpc::CallbackServerContext* context,
                                      const huaweicloud::osm::v2::WithdrawRequest* request,

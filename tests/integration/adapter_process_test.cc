@@ -4,7 +4,6 @@
 
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -14,11 +13,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
-#include "server/base/mutex.h"
+#include "tests/support/call_batch.h"
 #include "tests/support/run_command.h"
 #include "tests/support/scripted_upstream.h"
 #include "tests/support/temp_dir.h"
@@ -31,78 +31,14 @@ using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
 using huaweicloud::osm::v2::WithdrawResponse;
 using testing::AdapterProcess;
+using testing::CallBatch;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::ReleaseGate;
 using testing::ScriptedUpstream;
 using testing::UpstreamExchange;
 
 constexpr char kToken[] = "process-test-token-7f3a9c";
-
-// Many concurrent calls need many descriptors, here and in the adapter.
-void RaiseDescriptorLimit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
-// Issues `count` Withdraw calls at once and waits for all of them.
-class CallBatch {
- public:
-  CallBatch(MessageService::Stub* stub, int count, absl::Duration timeout) : calls_(count) {
-    WithdrawRequest request;
-    request.set_case_id("case-1");
-    for (int i = 0; i < count; ++i) {
-      Call& call = calls_[i];
-      call.request = request;
-      call.request.set_message_id(absl::StrCat("msg-", i));
-      call.context.AddMetadata("x-auth-token", kToken);
-      call.context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-      stub->async()->Withdraw(&call.context, &call.request, &call.response,
-                              [this, &call](grpc::Status status) {
-                                MutexLock lock(&mu_);
-                                call.status = std::move(status);
-                                ++done_;
-                                changed_.NotifyAll();
-                              });
-    }
-  }
-
-  // Waits for every call; returns how many were OK.
-  int WaitForAll() {
-    MutexLock lock(&mu_);
-    changed_.Wait(&mu_, [&] {
-      mu_.AssertHeld();
-      return done_ == static_cast<int>(calls_.size());
-    });
-    int ok = 0;
-    for (const Call& call : calls_) ok += call.status.ok() ? 1 : 0;
-    return ok;
-  }
-
-  std::string FirstError() {
-    MutexLock lock(&mu_);
-    for (const Call& call : calls_) {
-      if (!call.status.ok()) {
-        return absl::StrCat(call.status.error_code(), ": ", call.status.error_message());
-      }
-    }
-    return "";
-  }
-
- private:
-  struct Call {
-    WithdrawRequest request;
-    WithdrawResponse response;
-    grpc::ClientContext context;
-    grpc::Status status;
-  };
-  std::vector<Call> calls_;
-  Mutex mu_;
-  CondVar changed_;
-  int done_ ABSL_GUARDED_BY(mu_) = 0;
-};
 
 std::unique_ptr<MessageService::Stub> StubFor(const AdapterProcess& adapter) {
   return MessageService::NewStub(
@@ -110,12 +46,10 @@ std::unique_ptr<MessageService::Stub> StubFor(const AdapterProcess& adapter) {
 }
 
 TEST(AdapterProcessTest, ThousandConcurrentCallsUseAFixedSmallNumberOfThreads) {
-  RaiseDescriptorLimit();
+  testing::RaiseDescriptorLimit();
+  // Declared before the upstream, whose handlers use it until it is gone.
+  ReleaseGate counted;
   ScriptedUpstream upstream;
-  upstream.SetHandler([](UpstreamExchange& exchange) {
-    absl::SleepFor(absl::Milliseconds(300));  // the upstream's latency
-    exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "slow"}});
-  });
   // One client connection carries all 1000 calls.
   AdapterProcess adapter(
       {absl::StrCat("--upstream=", upstream.base_url()), "--max_concurrent_streams=1000"});
@@ -123,14 +57,24 @@ TEST(AdapterProcessTest, ThousandConcurrentCallsUseAFixedSmallNumberOfThreads) {
   auto stub = StubFor(adapter);
 
   // Warm up: one call, so that every lazily started thread exists.
-  CallBatch(stub.get(), 1, absl::Seconds(10)).WaitForAll();
+  ASSERT_EQ(CallBatch(stub.get(), 1, absl::Seconds(10), kToken).WaitForAll(), 1);
   const int idle_threads = adapter.ThreadCount();
+  // -1 if /proc could not be read, which would satisfy the bounds below.
+  ASSERT_GT(idle_threads, 0);
 
+  // The upstream holds every answer until the test has counted the threads.
+  upstream.SetHandler([&counted](UpstreamExchange& exchange) {
+    counted.Wait();
+    exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "held"}});
+  });
   constexpr int kCalls = 1000;
-  CallBatch batch(stub.get(), kCalls, absl::Seconds(60));
-  // All 1000 are in flight at once when the upstream holds them all.
-  ASSERT_TRUE(upstream.WaitForRequests(1 + kCalls, absl::Seconds(60)));
+  CallBatch batch(stub.get(), kCalls, absl::Seconds(60), kToken);
+  // All 1000 are in flight at once: the upstream holds them all.
+  const bool all_arrived = upstream.WaitForRequests(1 + kCalls, absl::Seconds(60));
   const int busy_threads = adapter.ThreadCount();
+  counted.Open();
+  ASSERT_TRUE(all_arrived) << upstream.request_count() - 1 << " of " << kCalls << " arrived";
+  ASSERT_GT(busy_threads, 0);
   EXPECT_EQ(batch.WaitForAll(), kCalls) << batch.FirstError();
 
   RecordProperty("idle_threads", idle_threads);
@@ -140,9 +84,13 @@ TEST(AdapterProcessTest, ThousandConcurrentCallsUseAFixedSmallNumberOfThreads) {
 }
 
 TEST(AdapterProcessTest, SigtermLetsCallsInFlightFinishThenExitsZero) {
+  // No answer before the adapter has taken the signal: the calls are in
+  // flight during the shutdown, however slow the build. (Declared before the
+  // upstream, whose handlers use it until it is gone.)
+  ReleaseGate signal_taken;
   ScriptedUpstream upstream;
-  upstream.SetHandler([](UpstreamExchange& exchange) {
-    absl::SleepFor(absl::Seconds(1));
+  upstream.SetHandler([&signal_taken](UpstreamExchange& exchange) {
+    signal_taken.Wait();
     exchange.Respond(200, testing::kSuccessBody);
   });
   AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=20s"});
@@ -150,9 +98,12 @@ TEST(AdapterProcessTest, SigtermLetsCallsInFlightFinishThenExitsZero) {
   auto stub = StubFor(adapter);
 
   constexpr int kCalls = 50;
-  CallBatch batch(stub.get(), kCalls, absl::Seconds(30));
+  CallBatch batch(stub.get(), kCalls, absl::Seconds(30), kToken);
   ASSERT_TRUE(upstream.WaitForRequests(kCalls));
   adapter.Signal(SIGTERM);
+  const bool shutting_down = adapter.WaitForOutput("\"msg\":\"shutting down\"", absl::Seconds(10));
+  signal_taken.Open();
+  ASSERT_TRUE(shutting_down) << adapter.Output();
 
   EXPECT_EQ(batch.WaitForAll(), kCalls) << batch.FirstError();
   std::optional<int> status = adapter.WaitForExit(absl::Seconds(20));
@@ -169,7 +120,9 @@ TEST(AdapterProcessTest, InvalidConfigurationFailsAtStartWithOneClearLine) {
   std::optional<int> status = adapter.WaitForExit(absl::Seconds(20));
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(WEXITSTATUS(*status), 2);
-  EXPECT_THAT(adapter.Output(), HasSubstr("upstream URL must start with https:// or http://"));
+  const std::vector<std::string> lines = absl::StrSplit(adapter.Output(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 1u) << adapter.Output();
+  EXPECT_THAT(lines[0], HasSubstr("upstream URL must start with https:// or http://"));
 }
 
 using testing::RunCommand;

@@ -7,10 +7,12 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -24,8 +26,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
-#include "server/base/mutex.h"
 #include "tests/support/adapter_process.h"
+#include "tests/support/call_batch.h"
 #include "tests/support/run_command.h"
 #include "tests/support/scripted_upstream.h"
 #include "tests/support/temp_dir.h"
@@ -37,9 +39,11 @@ using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
 using huaweicloud::osm::v2::WithdrawResponse;
 using testing::AdapterProcess;
+using testing::CallBatch;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::ReleaseGate;
 using testing::RunCommand;
 using testing::ScriptedUpstream;
 using testing::TempDir;
@@ -125,23 +129,15 @@ TEST(OperabilityTest, HealthAndReflection) {
 // SIGTERM in the middle: health turns NOT_SERVING at once, every call
 // succeeds, the process exits 0 within the drain time.
 TEST(OperabilityTest, SigtermDrainsTwoHundredCallsInFlight) {
-  ScriptedUpstream upstream;
-  Mutex mu;
-  CondVar released_cv;
-  bool released = false;
   // The upstream answers one second after a request arrives, and never
   // before the test has seen health turn NOT_SERVING (so that the check
   // happens with the calls still in flight, however slow the build).
+  // Declared before the upstream, whose handlers use it until it is gone.
+  ReleaseGate released;
+  ScriptedUpstream upstream;
   upstream.SetHandler([&](UpstreamExchange& exchange) {
     const absl::Time arrived = absl::Now();
-    {
-      MutexLock lock(&mu);
-      // Bounded only so that a test that failed before releasing ends.
-      released_cv.WaitUntil(&mu, absl::ToChronoTime(absl::Now() + absl::Seconds(30)), [&] {
-        mu.AssertHeld();
-        return released;
-      });
-    }
+    released.Wait();
     absl::SleepFor(arrived + absl::Seconds(1) - absl::Now());  // the upstream's latency
     exchange.Respond(200, testing::kSuccessBody);
   });
@@ -153,30 +149,7 @@ TEST(OperabilityTest, SigtermDrainsTwoHundredCallsInFlight) {
   auto stub = MessageService::NewStub(channel);
 
   constexpr int kCalls = 200;
-  struct Call {
-    grpc::ClientContext context;
-    WithdrawRequest request;
-    WithdrawResponse response;
-    grpc::Status status;
-  };
-  std::vector<Call> calls(kCalls);
-  Mutex calls_mu;
-  CondVar calls_cv;
-  int done = 0;
-  for (int i = 0; i < kCalls; ++i) {
-    Call& call = calls[static_cast<std::size_t>(i)];
-    call.context.AddMetadata("x-auth-token", kToken);
-    call.context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    call.request.set_case_id("case");
-    call.request.set_message_id(absl::StrCat("m", i));
-    stub->async()->Withdraw(&call.context, &call.request, &call.response,
-                            [&, i](grpc::Status status) {
-                              MutexLock lock(&calls_mu);
-                              calls[static_cast<std::size_t>(i)].status = std::move(status);
-                              ++done;
-                              calls_cv.NotifyAll();
-                            });
-  }
+  CallBatch calls(stub.get(), kCalls, absl::Seconds(30), kToken);
   ASSERT_TRUE(upstream.WaitForRequests(kCalls, absl::Seconds(30)));
   const absl::Time signalled = absl::Now();
   adapter.Signal(SIGTERM);
@@ -187,21 +160,8 @@ TEST(OperabilityTest, SigtermDrainsTwoHundredCallsInFlight) {
     health = CheckHealth(channel, "", absl::Seconds(1));
   }
   EXPECT_TRUE(health.ok() && *health == ServingStatus::kNotServing) << health.status();
-  {
-    MutexLock lock(&mu);
-    released = true;
-    released_cv.NotifyAll();
-  }
-  {
-    MutexLock lock(&calls_mu);
-    calls_cv.Wait(&calls_mu, [&] {
-      calls_mu.AssertHeld();
-      return done == kCalls;
-    });
-  }
-  int ok = 0;
-  for (const Call& call : calls) ok += call.status.ok() ? 1 : 0;
-  EXPECT_EQ(ok, kCalls);
+  released.Open();
+  EXPECT_EQ(calls.WaitForAll(), kCalls) << calls.FirstError();
   std::optional<int> status = adapter.WaitForExit(absl::Seconds(20));
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
@@ -215,13 +175,9 @@ TEST(OperabilityTest, SecondSignalExitsAtOnce) {
   AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--drain_timeout=60s"});
   ASSERT_TRUE(adapter.started()) << adapter.Output();
   auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
-  grpc::ClientContext context;
-  context.AddMetadata("x-auth-token", kToken);
-  WithdrawRequest request;
-  request.set_case_id("c");
-  request.set_message_id("m");
-  WithdrawResponse response;
-  stub->async()->Withdraw(&context, &request, &response, [](grpc::Status) {});
+  // Its destructor cancels it and waits for its callback, whatever returns
+  // early below.
+  CallBatch call(stub.get(), 1, absl::Seconds(60), kToken);
   ASSERT_TRUE(upstream.WaitForRequests(1));
   adapter.Signal(SIGTERM);
   // Wait until the first signal was taken, then send the second.
@@ -232,7 +188,8 @@ TEST(OperabilityTest, SecondSignalExitsAtOnce) {
   ASSERT_TRUE(status.has_value());
   EXPECT_LT(absl::Now() - second, absl::Seconds(5));
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
-  context.TryCancel();
+  // The call in flight did not finish: the process was gone.
+  EXPECT_EQ(call.WaitForAll(absl::Seconds(10)), 0) << "the call is still running";
 }
 
 TEST(OperabilityTest, ListensOnAUnixSocket) {
@@ -394,25 +351,104 @@ TEST(OperabilityTest, InvalidSettingsFailAtStartNamingTheSetting) {
   }
 }
 
-// --max_connection_idle and --max_connection_age close client connections
-// with GOAWAY; the client's channel notices and goes back to IDLE.
-TEST(OperabilityTest, IdleAndOldConnectionsAreClosed) {
-  ScriptedUpstream upstream;
-  for (const std::string flag : {"--max_connection_idle=300ms", "--max_connection_age=300ms"}) {
-    SCOPED_TRACE(flag);
-    AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), flag,
-                            "--max_connection_age_grace=100ms"});
-    ASSERT_TRUE(adapter.started()) << adapter.Output();
-    auto channel = ChannelTo(adapter.target());
-    auto stub = MessageService::NewStub(channel);
-    ASSERT_TRUE(Withdraw(*stub, "c1").ok());
-    ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
-    EXPECT_TRUE(channel->WaitForStateChange(GRPC_CHANNEL_READY,
-                                            absl::ToChronoTime(absl::Now() + absl::Seconds(10))));
-    EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_READY);
-    // A new call simply reconnects.
-    EXPECT_TRUE(Withdraw(*stub, "c2").ok());
+// Keeps a connection busy: a call every 50 ms, one after the other, from a
+// thread of its own, until destroyed.
+class SteadyCalls {
+ public:
+  explicit SteadyCalls(MessageService::Stub* stub)
+      : thread_([this, stub] {
+          while (!stop_.load()) {
+            const grpc::Status status = Withdraw(*stub, "steady");
+            (status.ok() ? ok_ : failed_).fetch_add(1);
+            absl::SleepFor(absl::Milliseconds(50));  // the pace of the calls
+          }
+        }) {}
+  ~SteadyCalls() {
+    stop_ = true;
+    thread_.join();
   }
+  int ok() const { return ok_.load(); }
+  int failed() const { return failed_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> ok_{0};
+  std::atomic<int> failed_{0};
+  std::thread thread_;
+};
+
+bool LeavesReadyWithin(grpc::Channel& channel, absl::Duration timeout) {
+  return channel.WaitForStateChange(GRPC_CHANNEL_READY, absl::ToChronoTime(absl::Now() + timeout));
+}
+
+// --max_connection_idle closes a connection without calls (GOAWAY; the
+// client's channel leaves READY), and not one that is busy.
+TEST(OperabilityTest, AnIdleConnectionIsClosedAndABusyOneIsNot) {
+  ScriptedUpstream upstream;
+  AdapterProcess adapter(
+      {absl::StrCat("--upstream=", upstream.base_url()), "--max_connection_idle=300ms"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto channel = ChannelTo(adapter.target());
+  auto stub = MessageService::NewStub(channel);
+  ASSERT_TRUE(Withdraw(*stub, "c1").ok());
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  {
+    // Busy for five times the idle limit: the connection stays.
+    SteadyCalls busy(stub.get());
+    EXPECT_FALSE(LeavesReadyWithin(*channel, absl::Milliseconds(1500)))
+        << "a busy connection was closed";
+    ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+    EXPECT_GT(busy.ok(), 5);
+    EXPECT_EQ(busy.failed(), 0);
+  }
+  // Idle now: closed.
+  EXPECT_TRUE(LeavesReadyWithin(*channel, absl::Seconds(10)));
+  EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_READY);
+  // A new call simply reconnects.
+  EXPECT_TRUE(Withdraw(*stub, "c2").ok());
+}
+
+// --max_connection_age closes a connection that is old, busy or not, and
+// the calls go on over a new one.
+TEST(OperabilityTest, AnOldConnectionIsClosedEvenWhileBusy) {
+  ScriptedUpstream upstream;
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()),
+                          "--max_connection_age=500ms", "--max_connection_age_grace=10s"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto channel = ChannelTo(adapter.target());
+  auto stub = MessageService::NewStub(channel);
+  ASSERT_TRUE(Withdraw(*stub, "c1").ok());
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  SteadyCalls busy(stub.get());
+  EXPECT_TRUE(LeavesReadyWithin(*channel, absl::Seconds(10))) << "an old busy connection stayed";
+  // The calls that follow go over a new connection.
+  const int ok_before = busy.ok();
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (busy.ok() < ok_before + 3 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_GE(busy.ok(), ok_before + 3);
+  EXPECT_EQ(busy.failed(), 0);
+}
+
+// --max_connection_age_grace: a call still running that long after the
+// connection's max age ends with the connection (and its upstream transfer
+// is aborted), instead of running on.
+TEST(OperabilityTest, ACallLongerThanTheAgeGraceEndsWithTheConnection) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& exchange) {
+    if (!exchange.WaitForPeerClose(absl::Seconds(30))) exchange.Respond(200, testing::kSuccessBody);
+  });
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()),
+                          "--max_connection_age=300ms", "--max_connection_age_grace=300ms"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
+  const absl::Time start = absl::Now();
+  const grpc::Status status = Withdraw(*stub, "long");  // a 10 s deadline
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  // Age and grace are 600 ms; without the grace it would run to its deadline.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_TRUE(upstream.WaitForPeerCloses(1));
 }
 
 TEST(OperabilityTest, HelpDocumentsEverySettingAndVersionWorks) {

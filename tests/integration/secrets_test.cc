@@ -19,9 +19,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
-#include "server/base/mutex.h"
 #include "server/osm/rich_status.h"
 #include "tests/support/adapter_process.h"
+#include "tests/support/call_batch.h"
 #include "tests/support/run_command.h"
 #include "tests/support/scripted_upstream.h"
 #include "tests/support/secret_scan.h"
@@ -36,11 +36,13 @@ using huaweicloud::osm::v2::MessageService;
 using huaweicloud::osm::v2::WithdrawRequest;
 using huaweicloud::osm::v2::WithdrawResponse;
 using testing::AdapterProcess;
+using testing::CallBatch;
 using testing::FindSecrets;
 using testing::MaskSecrets;
 using testing::ParseAuthorization;
 using testing::ReceivedAuthorization;
 using testing::RecordedRequest;
+using testing::ReleaseGate;
 using testing::ScriptedUpstream;
 using testing::Secret;
 using testing::TempDir;
@@ -67,8 +69,9 @@ std::string EchoOfHeaders(const RecordedRequest& request) {
 
 // An upstream whose answer depends on the case id; several answers echo
 // every request header (credentials included) in their body or headers.
-void Script(ScriptedUpstream& upstream) {
-  upstream.SetHandler([](UpstreamExchange& exchange) {
+// Case "slow" is answered once `slow_release` opens.
+void Script(ScriptedUpstream& upstream, ReleaseGate& slow_release) {
+  upstream.SetHandler([&slow_release](UpstreamExchange& exchange) {
     const RecordedRequest& request = exchange.request();
     const std::string& target = request.target;
     const std::string echo = EchoOfHeaders(request);
@@ -96,7 +99,7 @@ void Script(ScriptedUpstream& upstream) {
           absl::StrCat(R"({"error_code":"APIGW.0308","error_msg":"throttled )", token, R"("})"),
           {{"Retry-After", "1"}});
     } else if (is("slow")) {
-      absl::SleepFor(absl::Milliseconds(500));  // the upstream's latency, during the shutdown
+      slow_release.Wait();
       exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "req-slow"}});
     } else {
       exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "req-ok"}});
@@ -124,28 +127,24 @@ class CallRecorder {
     return status;
   }
 
-  // Starts a call; WaitForAsync() waits for it.
+  // Starts a call; WaitForAsync() waits for it (and the destructor cancels
+  // it and waits, if the test ends first).
   void CallAsync(const std::string& case_id) {
-    async_request_.set_case_id(case_id);
-    async_request_.set_message_id("msg-1");
-    async_context_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    async_context_.AddMetadata("x-auth-token", kCallerToken);
-    stub_->async()->Withdraw(&async_context_, &async_request_, &async_response_,
-                             [this](grpc::Status status) {
-                               MutexLock lock(&mu_);
-                               async_status_ = std::move(status);
-                               async_done_ = true;
-                               done_.NotifyAll();
-                             });
+    async_ = std::make_unique<CallBatch>(stub_.get(), 1, absl::Seconds(30), kCallerToken,
+                                         [case_id](int) {
+                                           WithdrawRequest request;
+                                           request.set_case_id(case_id);
+                                           request.set_message_id("msg-1");
+                                           return request;
+                                         });
   }
   grpc::Status WaitForAsync() {
-    MutexLock lock(&mu_);
-    done_.Wait(&mu_, [&] {
-      mu_.AssertHeld();
-      return async_done_;
-    });
-    Record(async_status_, async_context_, async_response_);
-    return async_status_;
+    if (async_->WaitForAll(absl::Seconds(60)) < 0) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "the call is still running");
+    }
+    const grpc::Status status = async_->Statuses()[0];
+    Record(status, async_->context(0), async_->response(0));
+    return status;
   }
 
   std::string Received() const { return received_; }
@@ -163,13 +162,7 @@ class CallRecorder {
 
   std::unique_ptr<MessageService::Stub> stub_;
   std::string received_;
-  Mutex mu_;
-  CondVar done_;
-  WithdrawRequest async_request_;
-  WithdrawResponse async_response_;
-  grpc::ClientContext async_context_;
-  grpc::Status async_status_ ABSL_GUARDED_BY(mu_);
-  bool async_done_ ABSL_GUARDED_BY(mu_) = false;
+  std::unique_ptr<CallBatch> async_;
 };
 
 // Every Authorization value the upstream saw, and each signature alone.
@@ -198,13 +191,20 @@ void CallEveryKindOfAnswer(CallRecorder& calls) {
   EXPECT_EQ(calls.Call(std::string(33, 'c')).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-// A shutdown with a call in flight: SIGTERM, the call finishes, exit 0.
-void ShutDownDuringACall(AdapterProcess& adapter, ScriptedUpstream& upstream, CallRecorder& calls) {
+// A shutdown with a call in flight: SIGTERM, the call finishes, exit 0. The
+// upstream answers the call only once the adapter has taken the signal, so
+// the call is in flight during the shutdown however slow the build.
+void ShutDownDuringACall(AdapterProcess& adapter, ScriptedUpstream& upstream, CallRecorder& calls,
+                         ReleaseGate& slow_release) {
   const int before = upstream.request_count();
   calls.CallAsync("slow");
   ASSERT_TRUE(upstream.WaitForRequests(before + 1));
   adapter.Signal(SIGTERM);
-  EXPECT_TRUE(calls.WaitForAsync().ok());
+  const bool shutting_down = adapter.WaitForOutput("\"msg\":\"shutting down\"", absl::Seconds(10));
+  slow_release.Open();
+  ASSERT_TRUE(shutting_down);
+  const grpc::Status answer = calls.WaitForAsync();
+  EXPECT_TRUE(answer.ok()) << answer.error_code();
   const std::optional<int> status = adapter.WaitForExit(absl::Seconds(30));
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(WIFEXITED(*status));
@@ -212,8 +212,9 @@ void ShutDownDuringACall(AdapterProcess& adapter, ScriptedUpstream& upstream, Ca
 }
 
 TEST(SecretsTest, ASigningAdapterNeverShowsItsCredentialsOrTheCallersToken) {
+  ReleaseGate slow_release;  // before the upstream, whose handlers use it
   ScriptedUpstream upstream;
-  Script(upstream);
+  Script(upstream, slow_release);
   TempDir dir;
   const std::string credentials = dir.Write(
       "credentials.json",
@@ -241,7 +242,7 @@ TEST(SecretsTest, ASigningAdapterNeverShowsItsCredentialsOrTheCallersToken) {
                                              R"(","security_token":")", kSecurityToken, R"("})"));
   const grpc::Status renewed = calls.Call("ok");
   EXPECT_TRUE(renewed.ok()) << renewed.error_message();
-  ShutDownDuringACall(adapter, upstream, calls);
+  ShutDownDuringACall(adapter, upstream, calls, slow_release);
 
   // The upstream did get the credentials (so the search below can fail)...
   const std::vector<Secret> signatures = SignaturesSent(upstream);
@@ -262,14 +263,15 @@ TEST(SecretsTest, ASigningAdapterNeverShowsItsCredentialsOrTheCallersToken) {
 }
 
 TEST(SecretsTest, APassThroughAdapterNeverShowsTheCallersToken) {
+  ReleaseGate slow_release;  // before the upstream, whose handlers use it
   ScriptedUpstream upstream;
-  Script(upstream);
+  Script(upstream, slow_release);
   AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--log_level=debug"});
   ASSERT_TRUE(adapter.started()) << MaskSecrets(adapter.Output(), AllSecrets());
   CallRecorder calls(adapter);
 
   CallEveryKindOfAnswer(calls);
-  ShutDownDuringACall(adapter, upstream, calls);
+  ShutDownDuringACall(adapter, upstream, calls, slow_release);
 
   ASSERT_GE(upstream.request_count(), 6);
   EXPECT_TRUE(upstream.requests()[0].Header("X-Auth-Token") == kCallerToken);

@@ -4,7 +4,9 @@ cluster: the Kubernetes manifest parses, and its ports, probes and flags
 agree with each other and with `osm-adapter --help`; the adapter listens on
 the pod's loopback only and the front sidecar forwards to it; the Dockerfile is
 multi-stage, runs as non-root, probes health and exposes the same ports; the
-systemd unit gives the drain time to finish.
+systemd unit gives the drain time to finish. The drain time is the adapter's
+--drain_timeout plus --shutdown_delay: what the file sets, or else the
+defaults that `osm-adapter --help` states.
 
 usage: check_deploy.py REPO_ROOT OSM_ADAPTER_BINARY
 """
@@ -23,17 +25,46 @@ def check(condition, message):
         failures.append(message)
 
 
+UNIT_SECONDS = {"h": 3600, "m": 60, "min": 60, "s": 1, "sec": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
 def duration_seconds(text):
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m)", text)
-    if not match:
+    """An absl duration ("30s", "1m30s", "300ms", "0") in seconds; None if it is not one."""
+    if text == "0":
+        return 0.0
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|us|ns|m|s)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
         return None
-    value, unit = float(match.group(1)), match.group(2)
-    return value / 1000 if unit == "ms" else value * 60 if unit == "m" else value
+    return sum(float(n) * UNIT_SECONDS[u] for n, u in parts)
+
+
+def systemd_seconds(text):
+    """A systemd time span ("45", "45s", "1min 30s") in seconds; None if it is not one."""
+    parts = re.findall(r"(\d+)\s*(ms|us|min|sec|s|m|h)?", text)
+    if not parts or re.fullmatch(r"(\s*\d+\s*(ms|us|min|sec|s|m|h)?)+\s*", text) is None:
+        return None
+    return sum(int(n) * UNIT_SECONDS[u or "s"] for n, u in parts)
 
 
 help_text = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
 known_flags = set(re.findall(r"--([a-z_0-9]+) \(", help_text))
 check("listen" in known_flags, "--help of the binary does not list --listen")
+# Each flag's default as --help states it: `--name (what it is); default: "value";`.
+defaults = dict(re.findall(r'^\s*--([a-z_0-9]+) \(.*\); default: "([^"]*)";?\s*$', help_text, re.M))
+for flag in ("drain_timeout", "shutdown_delay"):
+    check(duration_seconds(defaults.get(flag, "")) is not None,
+          f"--help states no default duration for --{flag}: {defaults.get(flag)!r}")
+
+
+def drain_seconds(settings, where):
+    """drain_timeout + shutdown_delay in seconds, from `settings` (flag -> value) or the defaults."""
+    total = 0.0
+    for flag in ("drain_timeout", "shutdown_delay"):
+        value = settings.get(flag, defaults.get(flag, ""))
+        seconds = duration_seconds(value)
+        check(seconds is not None, f"{where}: --{flag}={value!r} is not a duration")
+        total += seconds or 0.0
+    return total
 
 # ---- Kubernetes ----
 with open(f"{root}/deploy/kubernetes/osm-adapter.yaml") as f:
@@ -82,10 +113,11 @@ check(front_readiness.get("port") == front_port and
 annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
 check(annotations.get("prometheus.io/port") == str(metrics_port), "prometheus.io/port != metrics port")
 grace = pod["terminationGracePeriodSeconds"]
-drain = duration_seconds(args.get("drain_timeout", "30s"))
-delay = duration_seconds(args.get("shutdown_delay", "0s"))
-check(grace > drain + delay,
-      f"terminationGracePeriodSeconds {grace} is not above shutdown_delay + drain_timeout")
+env_settings = {e["name"][len("OSM_ADAPTER_"):].lower(): e.get("value", "")
+                for e in container.get("env", []) if e["name"].startswith("OSM_ADAPTER_")}
+drain = drain_seconds({**env_settings, **args}, "the manifest")
+check(grace > drain,
+      f"terminationGracePeriodSeconds {grace} is not above shutdown_delay + drain_timeout ({drain:g} s)")
 for name, c in containers.items():
     resources = c.get("resources", {})
     check("requests" in resources and "limits" in resources,
@@ -127,8 +159,19 @@ for command in re.findall(r"^CMD\s+(.+)$", final_stage, re.M):
 # ---- systemd ----
 with open(f"{root}/deploy/systemd/osm-adapter.service.in") as f:
     unit = f.read()
-stop = re.search(r"^TimeoutStopSec=(\d+)", unit, re.M)
-check(stop is not None and int(stop.group(1)) > 30, "TimeoutStopSec must exceed the drain time")
+# What the unit itself sets: flags on ExecStart, OSM_ADAPTER_* in Environment=
+# (flags win). EnvironmentFile= is the machine's; its settings are not known here.
+exec_start = re.search(r"^ExecStart=(.*)$", unit, re.M)
+check(exec_start is not None, "the unit has no ExecStart=")
+unit_settings = {name.lower(): value for name, value in
+                 re.findall(r'^Environment="?OSM_ADAPTER_([A-Z0-9_]+)=([^"\s]*)', unit, re.M)}
+unit_settings.update(re.findall(r"--([a-z_0-9]+)=(\S+)", exec_start.group(1) if exec_start else ""))
+drain = drain_seconds(unit_settings, "the systemd unit")
+stop_text = re.search(r"^TimeoutStopSec=(.*)$", unit, re.M)
+stop = systemd_seconds(stop_text.group(1).strip()) if stop_text else None
+check(stop is not None and stop > drain,
+      f"TimeoutStopSec ({stop_text.group(1).strip() if stop_text else 'unset'}) must exceed the "
+      f"adapter's drain time, drain_timeout + shutdown_delay = {drain:g} s")
 check("KillSignal=SIGTERM" in unit, "the unit must stop with SIGTERM")
 
 if failures:

@@ -34,7 +34,7 @@ class AdapterProcess {
   void Signal(int signal);
   // Waits for the process to exit; its wait status, or nullopt on time-out.
   std::optional<int> WaitForExit(absl::Duration timeout);
-  // The "Threads:" line of /proc/<pid>/status.
+  // The "Threads:" line of /proc/<pid>/status; -1 if it cannot be read.
   int ThreadCount() const;
   // Waits until the process has written `text` to stderr; false on time-out.
   bool WaitForOutput(const std::string& text, absl::Duration timeout);
@@ -54,6 +54,11 @@ class AdapterProcess {
   std::string output_ ABSL_GUARDED_BY(mu_);
   bool output_closed_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+// Raises this process's soft limit of open descriptors to its hard limit;
+// processes it starts inherit it. Many concurrent calls need many
+// descriptors, in the test and in the adapter.
+void RaiseDescriptorLimit();
 
 }  // namespace osm::testing
 

@@ -41,6 +41,16 @@ class CallBatch {
   std::string FirstError();
   // How many callbacks ran (at most once per call: a second would count).
   int callbacks();
+  std::size_t size() const { return calls_.size(); }
+
+  // Call i's time from its start to its callback, once WaitForAll() returned.
+  absl::Duration took(std::size_t i);
+  // Call i's context (its server's trailing metadata, say) and response,
+  // once WaitForAll() returned.
+  const grpc::ClientContext& context(std::size_t i) const { return calls_[i]->context; }
+  const huaweicloud::osm::v2::WithdrawResponse& response(std::size_t i) const {
+    return calls_[i]->response;
+  }
 
  private:
   struct Call {
@@ -48,6 +58,8 @@ class CallBatch {
     huaweicloud::osm::v2::WithdrawResponse response;
     grpc::ClientContext context;
     grpc::Status status;
+    absl::Time started;
+    absl::Duration took;
   };
   std::vector<std::unique_ptr<Call>> calls_;
   Mutex mu_;

@@ -227,11 +227,11 @@ ScriptedUpstream::ScriptedUpstream(const UpstreamTls& tls) {
 }
 
 void ScriptedUpstream::Listen() {
-  handler_ = [this](UpstreamExchange& exchange) {
+  SetHandler([this](UpstreamExchange& exchange) {
     exchange.Respond(200, kSuccessBody,
                      {{"Content-Type", "application/json"},
                       {"X-Request-Id", absl::StrCat("req-", request_count())}});
-  };
+  });
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -399,5 +399,36 @@ void ScriptedUpstream::ServeConnection(int fd) {
   open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
   close(fd);
 }
+
+void ReleaseGate::Open() {
+  MutexLock lock(&mu_);
+  open_ = true;
+  changed_.NotifyAll();
+}
+
+bool ReleaseGate::Wait(absl::Duration timeout) {
+  MutexLock lock(&mu_);
+  return changed_.WaitUntil(&mu_, absl::ToChronoTime(absl::Now() + timeout), [&] {
+    mu_.AssertHeld();
+    return open_;
+  });
+}
+
+RefusingPort::RefusingPort() {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    std::abort();  // the test cannot run without it
+  }
+  port_ = ntohs(address.sin_port);
+}
+
+RefusingPort::~RefusingPort() { close(fd_); }
+
+bool RefusingPort::Listen() { return listen(fd_, 8) == 0; }
 
 }  // namespace osm::testing

@@ -132,6 +132,45 @@ class ScriptedUpstream {
   friend class UpstreamExchange;
 };
 
+// A gate a handler waits at until the test opens it, so that a test holds
+// answers back until it has seen what it needs (a signal taken, health
+// turned NOT_SERVING, every call in flight) instead of guessing with a
+// sleep.
+class ReleaseGate {
+ public:
+  // Lets every waiter through, and every later one.
+  void Open();
+  // Waits until the gate is open; false if `timeout` passed first (bounded
+  // only so that a test that failed before opening it still ends).
+  bool Wait(absl::Duration timeout = absl::Seconds(30));
+
+ private:
+  Mutex mu_;
+  CondVar changed_;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A port on 127.0.0.1 that refuses connections: bound but not listening.
+// Nothing else can take the port while this lives (a port that was merely
+// closed again may be reused by a test running in parallel). Listen() makes
+// it accept connections on fd().
+class RefusingPort {
+ public:
+  RefusingPort();
+  ~RefusingPort();
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+
+  int port() const { return port_; }
+  int fd() const { return fd_; }
+  // listen(2) on the port: connections are accepted (by the test, on fd()).
+  bool Listen();
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // The body of a successful withdrawal, as OSM documents it.
 inline constexpr absl::string_view kSuccessBody = R"({"error_code":"","error_msg":""})";
 

@@ -3,8 +3,6 @@
 
 #include "server/upstream/curl_upstream_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +21,7 @@
 namespace osm {
 namespace {
 
+using testing::RefusingPort;
 using testing::ScriptedUpstream;
 using testing::UpstreamExchange;
 
@@ -36,13 +35,19 @@ class Outcomes {
       changed_.NotifyAll();
     };
   }
-  std::vector<absl::StatusOr<HttpResponse>> WaitFor(std::size_t n) {
+  // Waits until `n` outcomes are in, for at most `timeout`; returns what is.
+  std::vector<absl::StatusOr<HttpResponse>> WaitFor(std::size_t n,
+                                                    absl::Duration timeout = absl::Seconds(30)) {
     MutexLock lock(&mu_);
-    changed_.WaitUntil(&mu_, absl::ToChronoTime(absl::Now() + absl::Seconds(30)), [&] {
+    changed_.WaitUntil(&mu_, absl::ToChronoTime(absl::Now() + timeout), [&] {
       mu_.AssertHeld();
       return outcomes_.size() >= n;
     });
     return outcomes_;
+  }
+  std::size_t size() {
+    MutexLock lock(&mu_);
+    return outcomes_.size();
   }
 
  private:
@@ -145,6 +150,9 @@ TEST(CurlUpstreamClientTest, DestructionCancelsTransfersInFlight) {
   for (const auto& result : results) {
     EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
   }
+  // The transfers were aborted, not just reported: the upstream saw every
+  // connection close.
+  EXPECT_TRUE(upstream.WaitForPeerCloses(4));
 }
 
 TEST(CurlUpstreamClientTest, TransfersBeyondTheConnectionLimitQueue) {
@@ -172,18 +180,27 @@ TEST(CurlUpstreamClientTest, QueueWaitCountsTowardsTheDeadline) {
   upstream.SetHandler(
       [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
   // Declared first: callbacks may still run while the client shuts down.
-  Outcomes outcomes;
+  // One collector per transfer, so that the test knows which one ended.
+  Outcomes first;
+  Outcomes second;
   // Four loops asked for, one connection allowed: one loop (each needs a
   // connection of its own), whose queue holds the second transfer.
   auto client = MakeClient(/*loops=*/4, /*max_connections=*/1);
   ASSERT_NE(client, nullptr);
-  // The first holds the only connection; the second waits for it and times out.
-  client->Start(Request(upstream, absl::Seconds(30)), outcomes.Callback());
+  // The first holds the only connection for 30 s; the second waits for it
+  // and must end at its own deadline, 200 ms, while still queued. (curl
+  // itself never times out a transfer that has no connection yet: without
+  // the loop's own expiry the second would wait for the first.)
+  client->Start(Request(upstream, absl::Seconds(30)), first.Callback());
   ASSERT_TRUE(upstream.WaitForRequests(1));
-  client->Start(Request(upstream, absl::Milliseconds(200)), outcomes.Callback());
-  auto results = outcomes.WaitFor(1);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].status().code(), absl::StatusCode::kDeadlineExceeded);
+  const absl::Time queued = absl::Now();
+  client->Start(Request(upstream, absl::Milliseconds(200)), second.Callback());
+  auto results = second.WaitFor(1, /*timeout=*/absl::Seconds(2));
+  const absl::Duration waited = absl::Now() - queued;
+  ASSERT_EQ(results.size(), 1u) << "the queued transfer was still waiting after " << waited;
+  EXPECT_EQ(results[0].status().code(), absl::StatusCode::kDeadlineExceeded) << results[0].status();
+  EXPECT_GE(waited, absl::Milliseconds(150));
+  EXPECT_EQ(first.size(), 0u) << "the first transfer ended: the second's end proves nothing";
   EXPECT_EQ(upstream.request_count(), 1);
   EXPECT_EQ(upstream.connections_accepted(), 1);
 }
@@ -205,6 +222,16 @@ TEST(CurlUpstreamClientTest, OneTransferAtATimeStaysOnOneLoopAndOneConnection) {
 
 TEST(CurlUpstreamClientTest, SpreadsConcurrentTransfersOverLoopsAndReusesConnections) {
   ScriptedUpstream upstream;
+  // Each answer waits until both requests of its round have arrived, so that
+  // the two are in flight together however fast the first could be answered
+  // (one answered before the other starts would rightly share a loop). Two
+  // transfers on one loop and one connection never get there: their answers
+  // come after 10 s, and the connection count below fails.
+  upstream.SetHandler([&upstream](UpstreamExchange& exchange) {
+    const int arrived = upstream.request_count();
+    upstream.WaitForRequests(arrived + arrived % 2, absl::Seconds(10));
+    exchange.Respond(200, "{}");
+  });
   auto client = MakeClient(/*loops=*/2);
   for (int round = 0; round < 3; ++round) {
     Outcomes outcomes;
@@ -218,23 +245,6 @@ TEST(CurlUpstreamClientTest, SpreadsConcurrentTransfersOverLoopsAndReusesConnect
   EXPECT_EQ(upstream.connections_accepted(), 2);
 }
 
-// A port that refuses connections until listen() is called on `fd`.
-struct RefusingPort {
-  RefusingPort() {
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    socklen_t length = sizeof(address);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    port = ntohs(address.sin_port);
-  }
-  ~RefusingPort() { close(fd); }
-  int fd;
-  int port;
-};
-
 TEST(CurlUpstreamClientTest, ConnectionRefusedIsRetriedUntilTheUpstreamComesUp) {
   RefusingPort upstream;
   Outcomes outcomes;
@@ -247,7 +257,7 @@ TEST(CurlUpstreamClientTest, ConnectionRefusedIsRetriedUntilTheUpstreamComesUp) 
   options.retries_counter = retries;
   auto client = *CurlUpstreamClient::Create(options);
   HttpRequest request;
-  request.url = absl::StrCat("http://127.0.0.1:", upstream.port, "/v2/x");
+  request.url = absl::StrCat("http://127.0.0.1:", upstream.port(), "/v2/x");
   request.deadline = absl::Now() + absl::Seconds(20);
   client->Start(std::move(request), outcomes.Callback());
 
@@ -255,10 +265,10 @@ TEST(CurlUpstreamClientTest, ConnectionRefusedIsRetriedUntilTheUpstreamComesUp) 
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   while (retries->Value() == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
   ASSERT_GE(retries->Value(), 1u);
-  ASSERT_EQ(listen(upstream.fd, 8), 0);
-  pollfd ready{upstream.fd, POLLIN, 0};
+  ASSERT_TRUE(upstream.Listen());
+  pollfd ready{upstream.fd(), POLLIN, 0};
   ASSERT_EQ(poll(&ready, 1, 10000), 1);
-  const int connection = accept(upstream.fd, nullptr, nullptr);
+  const int connection = accept(upstream.fd(), nullptr, nullptr);
   char buffer[4096];
   ASSERT_GT(recv(connection, buffer, sizeof(buffer), 0), 0);
   const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
@@ -284,7 +294,7 @@ TEST(CurlUpstreamClientTest, RetriesStopAtMaxAttemptsAndInsideTheDeadline) {
     Outcomes outcomes;
     auto client = *CurlUpstreamClient::Create(options);
     HttpRequest request;
-    request.url = absl::StrCat("http://127.0.0.1:", upstream.port, "/v2/x");
+    request.url = absl::StrCat("http://127.0.0.1:", upstream.port(), "/v2/x");
     request.deadline = absl::Now() + absl::Seconds(20);
     client->Start(std::move(request), outcomes.Callback());
     auto results = outcomes.WaitFor(1);
@@ -298,7 +308,7 @@ TEST(CurlUpstreamClientTest, RetriesStopAtMaxAttemptsAndInsideTheDeadline) {
     Outcomes outcomes;
     auto client = *CurlUpstreamClient::Create(options);
     HttpRequest request;
-    request.url = absl::StrCat("http://127.0.0.1:", upstream.port, "/v2/x");
+    request.url = absl::StrCat("http://127.0.0.1:", upstream.port(), "/v2/x");
     request.deadline = absl::Now() + absl::Seconds(2);
     client->Start(std::move(request), outcomes.Callback());
     auto results = outcomes.WaitFor(1);
