@@ -45,6 +45,10 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
         response_(response),
         started_(absl::Now()) {
     if (options_.metrics != nullptr) options_.metrics->CallStarted();
+    // gRPC calls OnCancel only once the handler has returned this reactor
+    // and gRPC has bound it to the call, possibly on another thread: an
+    // ordering inside its core (server/base/hand_off.h).
+    HandOffSent(this);
   }
 
   // Runs the request pipeline, and calls OSM unless the call ends at once.
@@ -81,6 +85,7 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   }
 
   void OnCancel() override {
+    HandOffReceived(this);  // the constructor's writes (see there)
     const UpstreamClient::TransferId id = transfer_id_.load(std::memory_order_acquire);
     if (id != 0) upstream_->Cancel(id);
   }

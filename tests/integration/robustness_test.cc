@@ -433,7 +433,7 @@ TEST_F(RobustnessTest, AQueueForUpstreamConnectionsCountsInsideTheDeadline) {
   upstream_client_ = *std::move(client);
   AdapterConfig config = TestAdapterConfig(upstream_.base_url());
   config.max_upstream_connections = 1;
-  config.max_upstream_timeout = absl::Milliseconds(300);
+  config.max_upstream_timeout = absl::Seconds(1);
   absl::StatusOr<std::unique_ptr<AdapterServer>> server =
       AdapterServer::Start(config, upstream_client_.get());
   ASSERT_TRUE(server.ok()) << server.status();
@@ -456,7 +456,7 @@ TEST_F(RobustnessTest, AQueueForUpstreamConnectionsCountsInsideTheDeadline) {
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
   EXPECT_EQ(ErrorInfoReason(status), "UPSTREAM_TIMEOUT");
-  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_LT(took, absl::Seconds(3));
   EXPECT_FALSE(held.done()) << "the held transfer ended: the call's end proves nothing";
   // It never reached the upstream, and the connection was never shared.
   EXPECT_EQ(upstream_.request_count(), 1);
@@ -469,7 +469,8 @@ TEST_F(RobustnessTest, AQueueForUpstreamConnectionsCountsInsideTheDeadline) {
 
   // With the connection free again (a new one: the cancelled transfer's was
   // closed), five calls at once queue for it and are served in turn, each
-  // inside its deadline.
+  // inside its deadline (the 1 s cap leaves room for a loaded, sanitized
+  // build).
   upstream_.SetHandler([](UpstreamExchange& x) { x.Respond(200, testing::kSuccessBody); });
   const int connections_before = upstream_.connections_accepted();
   CallBatch five(stub_.get(), 5, absl::Seconds(10), kToken);
