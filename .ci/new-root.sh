@@ -182,7 +182,10 @@ run_command() {
   # setsid: the command leads a process group of its own (its pid is the
   # group's id), as a shell's foreground job does, so that SIGINT can go to
   # the whole group as Ctrl-C sends it.
-  setsid "${exec_in_root[@]}" >"$log" 2>&1 </dev/null &
+  # The log exists before the command starts, so that tail below can open it
+  # whichever runs first; the command appends to it.
+  : >"$log"
+  setsid "${exec_in_root[@]}" >>"$log" 2>&1 </dev/null &
   pid=$!
   started=("$pid")
   # Await the adapter's "listening" line, or the command's end.
