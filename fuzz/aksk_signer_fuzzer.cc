@@ -269,8 +269,10 @@ void CheckSignedWithdraw(const std::string& case_id, const std::string& message_
     credentials.access_key = access_key;
     credentials.secret_key = key;
     credentials.security_token = std::string(security_token);
-    return osm::BuildSignedWithdrawHttpRequest("https://osm.example.com/prefix", request,
-                                               credentials, kNow, kNow + absl::Seconds(30));
+    // https://osm.example.com/prefix, as ParseUpstreamUrl() gives it.
+    const osm::UpstreamUrl upstream{"https", "osm.example.com", "/prefix"};
+    return osm::BuildSignedWithdrawHttpRequest(upstream, request, credentials, kNow,
+                                               kNow + absl::Seconds(30));
   };
   const absl::StatusOr<osm::SignedHttpRequest> built = build(secret_key);
 

@@ -205,8 +205,10 @@ void CheckPath(const WithdrawRequest& request, bool validated) {
 }
 
 void CheckHttpRequest(const WithdrawRequest& request, absl::string_view token) {
+  // kBaseUrl, as ParseUpstreamUrl() gives it to the adapter.
+  const osm::UpstreamUrl upstream{"https", "osm.example.com", ""};
   const osm::HttpRequest http =
-      osm::BuildWithdrawHttpRequest(kBaseUrl, request, token, absl::InfiniteFuture());
+      osm::BuildWithdrawHttpRequest(upstream, request, token, absl::InfiniteFuture());
   OSM_FUZZ_CHECK(http.url == absl::StrCat(kBaseUrl, osm::WithdrawPath(request.case_id(),
                                                                       request.message_id())),
                  "the URL is the base URL and the path");

@@ -49,6 +49,7 @@
 #include "absl/time/time.h"
 #include "fuzz/fuzz_checks.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/osm/redaction.h"
 #include "server/osm/response_mapper.h"
 #include "server/osm/rich_status.h"
 #include "server/upstream/http_types.h"
@@ -89,8 +90,8 @@ absl::StatusOr<osm::HttpResponse> Outcome(absl::string_view status_line,
   }
   osm::HttpResponse http;
   if (!absl::SimpleAtoi(status_line, &http.status)) http.status = 0;
-  http.request_id = WithEchoes(lines[1], secret);
-  http.retry_after = WithEchoes(lines[2], secret);
+  http.headers.emplace_back("x-request-id", WithEchoes(lines[1], secret));
+  http.headers.emplace_back("retry-after", WithEchoes(lines[2], secret));
   http.body_truncated = absl::StrContains(lines[4], 't');
   http.body = WithEchoes(lines[5], secret);
   return http;
@@ -110,7 +111,9 @@ void CheckParseOsmBody(absl::string_view body) {
 }
 
 void CheckMapped(const absl::StatusOr<osm::HttpResponse>& outcome, absl::string_view secret) {
-  const osm::MappedWithdraw mapped = osm::MapWithdrawOutcome(outcome, kNow, secret);
+  osm::CallSecrets secrets;
+  secrets.Add(std::string(secret));
+  const osm::MappedWithdraw mapped = osm::MapWithdrawOutcome(outcome, kNow, secrets);
   const grpc::Status& status = mapped.status;
   const auto& response = mapped.response;
 
