@@ -29,6 +29,14 @@ std::unique_ptr<CurlUpstreamClient> Client() {
   return *std::move(client);
 }
 
+// A request to `upstream` that must end by `deadline`.
+HttpRequest RequestTo(const ScriptedUpstream& upstream, absl::Time deadline) {
+  HttpRequest request;
+  request.url = absl::StrCat(upstream.base_url(), "/x");
+  request.deadline = deadline;
+  return request;
+}
+
 // Where and how often a callback ran.
 struct Seen {
   Mutex mu;
@@ -65,9 +73,7 @@ TEST(UpstreamClientContractTest, TheCallbackMayRunInsideStartOnTheCallingThread)
   ScriptedUpstream upstream;
   Seen seen;
   auto client = Client();
-  HttpRequest request;
-  request.url = absl::StrCat(upstream.base_url(), "/x");
-  request.deadline = absl::Now() - absl::Seconds(1);
+  const HttpRequest request = RequestTo(upstream, absl::Now() - absl::Seconds(1));
   const UpstreamClient::TransferId id = client->Start(request, seen.Callback());
   EXPECT_NE(id, 0u);
   {
@@ -89,9 +95,7 @@ TEST(UpstreamClientContractTest, CancelEndsTheTransferOnceWithCancelled) {
       [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
   Seen seen;
   auto client = Client();
-  HttpRequest request;
-  request.url = absl::StrCat(upstream.base_url(), "/x");
-  request.deadline = absl::Now() + absl::Seconds(30);
+  const HttpRequest request = RequestTo(upstream, absl::Now() + absl::Seconds(30));
   const UpstreamClient::TransferId id = client->Start(request, seen.Callback());
   ASSERT_TRUE(upstream.WaitForRequests(1));
   EXPECT_EQ(seen.Calls(), 0);
@@ -114,9 +118,7 @@ TEST(UpstreamClientContractTest, DestructionCancelsWhatIsRunning) {
       [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
   Seen seen;
   auto client = Client();
-  HttpRequest request;
-  request.url = absl::StrCat(upstream.base_url(), "/x");
-  request.deadline = absl::Now() + absl::Seconds(30);
+  const HttpRequest request = RequestTo(upstream, absl::Now() + absl::Seconds(30));
   client->Start(request, seen.Callback());
   ASSERT_TRUE(upstream.WaitForRequests(1));
   client.reset();
