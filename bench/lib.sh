@@ -6,6 +6,9 @@ fast_port=${BENCH_FAST_PORT:-18481}
 slow_port=${BENCH_SLOW_PORT:-18482}
 tls_port=${BENCH_TLS_PORT:-18484}
 status_port=${BENCH_STATUS_PORT:-18483}
+steady_port=${BENCH_STEADY_PORT:-18485}
+tls_steady_port=${BENCH_TLS_STEADY_PORT:-18486}
+tls_slow_port=${BENCH_TLS_SLOW_PORT:-18487}
 
 work=$(mktemp -d /tmp/osm-bench.XXXXXX)
 pids=()
@@ -21,6 +24,7 @@ log() { echo "bench: $*" >&2; }
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 sed -e "s|@FAST_PORT@|$fast_port|; s|@SLOW_PORT@|$slow_port|; s|@TLS_PORT@|$tls_port|" \
+    -e "s|@STEADY_PORT@|$steady_port|; s|@TLS_STEADY_PORT@|$tls_steady_port|; s|@TLS_SLOW_PORT@|$tls_slow_port|" \
     -e "s|@STATUS_PORT@|$status_port|; s|@PREFIX@|$work|g" bench/nginx.conf.in >"$work/nginx.conf"
 /usr/sbin/nginx -e stderr -p "$work" -c "$work/nginx.conf"
 upstream_requests() {
@@ -69,7 +73,7 @@ h2load_grpc() {  # PORT ARGS...
   h2load "$@" -d "$work/frame.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
     -H 'x-auth-token: bench-token' "http://127.0.0.1:$port/huaweicloud.osm.v2.MessageService/Withdraw"
 }
-h2load_rps() { grep -o 'finished in [0-9.]*s, [0-9.]* req/s' | awk '{print $4}'; }
+h2load_rps() { grep -o 'finished in [0-9.]*[mu]*s, [0-9.]* req/s' | awk '{print $4}'; }
 h2load_succeeded() { grep -o '[0-9]* succeeded' | awk '{print $1}'; }
 json_field() { grep -o "\"$1\":[0-9.e+-]*" | head -1 | cut -d: -f2; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -81,4 +85,25 @@ to_us() {
         if (v ~ /us$/) sub(/us$/, "", v); else if (v ~ /ms$/) {sub(/ms$/, "", v); f = 1e3}
         else if (v ~ /s$/) {sub(/s$/, "", v); f = 1e6}
         print v * f}'
+}
+
+# publish NAME REPORT WRITE: prints REPORT; exits 1 if a failure was recorded
+# in $work/failures (the figures are not to be trusted); otherwise, when WRITE
+# is not empty, puts REPORT into BENCHMARKS.md between the markers
+# <!-- NAME:start --> and <!-- NAME:end -->.
+publish() {
+  local name=$1 report=$2 write=$3
+  echo "$report"
+  if [ -s "$work/failures" ]; then
+    echo "bench: FAILED, the figures above are not to be trusted:" >&2
+    sed 's/^/  /' "$work/failures" >&2
+    exit 1
+  fi
+  [ -n "$write" ] || return 0
+  awk -v report="$report" -v start="<!-- $name:start -->" -v end="<!-- $name:end -->" '
+    $0 == start {print; print report; skip=1; next}
+    $0 == end {skip=0}
+    !skip {print}' BENCHMARKS.md >"$work/BENCHMARKS.md"
+  cp "$work/BENCHMARKS.md" BENCHMARKS.md
+  log "BENCHMARKS.md updated"
 }

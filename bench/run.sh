@@ -265,17 +265,4 @@ $(echo "$rest_plain_fresh" | json_field mean_us) us plain with a new connection 
 $(echo "$rest_tls_fresh" | json_field mean_us) us over TLS with a new connection (and full handshake) per request.
 EOF
 )
-echo "$report"
-if [ -s "$work/failures" ]; then
-  echo "bench/run.sh: FAILED, the figures above are not to be trusted:" >&2
-  sed 's/^/  /' "$work/failures" >&2
-  exit 1
-fi
-if [ -z "$quick" ]; then
-  awk -v report="$report" '
-    /<!-- results:start -->/ {print; print report; skip=1; next}
-    /<!-- results:end -->/ {skip=0}
-    !skip {print}' BENCHMARKS.md >"$work/BENCHMARKS.md"
-  cp "$work/BENCHMARKS.md" BENCHMARKS.md
-  log "BENCHMARKS.md updated"
-fi
+publish results "$report" "$([ -z "$quick" ] && echo 1)"
