@@ -25,6 +25,12 @@ struct AdapterConfig {
   absl::Duration max_upstream_timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(10);
   int upstream_threads = 2;
+  // Run every thread under SCHED_BATCH: a thread woken by another (a gRPC
+  // thread woken by the upstream loop, or the reverse) does not preempt the
+  // waker, which goes on to finish its batch and sleep. Fewer context
+  // switches per call (BENCHMARKS.md); a woken thread may wait up to a
+  // scheduler slice when the CPU is busy with other work.
+  bool batch_scheduling = true;
   int max_upstream_connections = 4096;
   std::string upstream_ca_file;
   // HTTP/2 (negotiated by ALPN) to an https:// upstream. Plain http:// is

@@ -1,12 +1,15 @@
 // osm-adapter: serves huaweicloud.osm.v2.MessageService over gRPC and
 // forwards each call to OSM's REST API.
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +46,16 @@ void RaiseDescriptorLimit() {
   }
 }
 
+// SCHED_BATCH for this thread and every thread started after it (see
+// AdapterConfig::batch_scheduling). Any process may choose it for itself.
+void UseBatchScheduling() {
+  const sched_param param{};
+  if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) {
+    osm::Log(osm::LogLevel::kWarning, "--batch_scheduling: cannot use SCHED_BATCH",
+             {{"error", std::strerror(errno)}});
+  }
+}
+
 int Fail(absl::string_view message) {
   osm::Log(osm::LogLevel::kError, message);
   return 2;
@@ -69,6 +82,8 @@ int main(int argc, char** argv) {
 
   const sigset_t signals = BlockShutdownSignals();
   RaiseDescriptorLimit();
+  // Before gRPC and the upstream loops start their threads, which inherit it.
+  if (config->batch_scheduling) UseBatchScheduling();
 
   absl::StatusOr<std::unique_ptr<osm::AdapterServer>> server = osm::AdapterServer::Start(*config);
   if (!server.ok()) return Fail(server.status().message());

@@ -1,6 +1,7 @@
 #include "server/observability/access_log.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -66,7 +67,10 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(absl::string_view des
 
 AccessLog::AccessLog(int fd, bool owns_fd, std::size_t max_buffered_bytes)
     : fd_(fd), owns_fd_(owns_fd), max_buffered_bytes_(max_buffered_bytes) {
-  flusher_ = std::thread([this] { FlushLoop(); });
+  flusher_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "access-log");
+    FlushLoop();
+  });
 }
 
 AccessLog::~AccessLog() {

@@ -1,5 +1,6 @@
 #include "server/upstream/curl_loop.h"
 
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -60,7 +61,11 @@ bool LoopInbox::stopping() {
 absl::StatusOr<std::unique_ptr<CurlLoop>> CurlLoop::Create(Options options) {
   std::unique_ptr<CurlLoop> loop(new CurlLoop(std::move(options)));
   if (absl::Status status = loop->Init(); !status.ok()) return status;
-  loop->thread_ = std::thread([raw = loop.get()] { raw->Run(); });
+  loop->thread_ = std::thread([raw = loop.get()] {
+    // Named for top -H, perf and /proc/PID/task/*/comm.
+    pthread_setname_np(pthread_self(), "upstream-loop");
+    raw->Run();
+  });
   return loop;
 }
 

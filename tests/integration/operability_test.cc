@@ -4,10 +4,12 @@
 
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -41,6 +43,7 @@ using huaweicloud::osm::v2::WithdrawResponse;
 using testing::AdapterProcess;
 using testing::CallBatch;
 using ::testing::Contains;
+using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::ReleaseGate;
@@ -451,11 +454,45 @@ TEST(OperabilityTest, ACallLongerThanTheAgeGraceEndsWithTheConnection) {
   EXPECT_TRUE(upstream.WaitForPeerCloses(1));
 }
 
+// The scheduling policy of every thread of `pid` (sched_getscheduler),
+// after a call has been served so that gRPC's lazily started threads exist.
+std::vector<int> ThreadPolicies(pid_t pid) {
+  std::vector<int> policies;
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  for (const auto& entry : std::filesystem::directory_iterator(tasks)) {
+    int tid = 0;
+    if (absl::SimpleAtoi(entry.path().filename().string(), &tid)) {
+      policies.push_back(sched_getscheduler(tid));
+    }
+  }
+  return policies;
+}
+
+TEST(OperabilityTest, EveryThreadRunsUnderBatchSchedulingUnlessTurnedOff) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& exchange) {
+    exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "r"}});
+  });
+  for (const bool batch : {true, false}) {
+    SCOPED_TRACE(batch ? "default" : "--batch_scheduling=false");
+    std::vector<std::string> args = {absl::StrCat("--upstream=", upstream.base_url())};
+    if (!batch) args.push_back("--batch_scheduling=false");
+    AdapterProcess adapter(args);
+    ASSERT_TRUE(adapter.started()) << adapter.Output();
+    auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
+    const grpc::Status status = Withdraw(*stub, "c1");
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const std::vector<int> policies = ThreadPolicies(adapter.pid());
+    ASSERT_GE(policies.size(), 4u);  // main, gRPC's, the upstream loops
+    EXPECT_THAT(policies, Each(batch ? SCHED_BATCH : SCHED_OTHER));
+  }
+}
+
 TEST(OperabilityTest, HelpDocumentsEverySettingAndVersionWorks) {
   const std::string help = RunCommand(absl::StrCat(OSM_ADAPTER_BINARY, " --help")).output;
   for (const char* flag :
        {"--listen", "--upstream", "--max_upstream_timeout", "--connect_timeout",
-        "--upstream_threads", "--max_upstream_connections", "--upstream_ca_file",
+        "--upstream_threads", "--batch_scheduling", "--max_upstream_connections", "--upstream_ca_file",
         "--upstream_http2", "--shutdown_delay", "--drain_timeout", "--log_level",
         "--metrics_listen", "--access_log", "--grpc_memory_quota_mib", "--max_concurrent_streams",
         "--max_header_list_size", "--handshake_timeout"}) {
