@@ -80,6 +80,11 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const Adapte
                              millis(config.keepalive_min_time));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.SetMaxReceiveMessageSize(kMaxRequestMessageBytes);
+  // No bandwidth-delay-product probing: its PINGs grow the flow-control
+  // window for large transfers, and a Withdraw is a few hundred bytes each
+  // way; on every busy connection they cost a timer wake-up, a write and a
+  // read of the acknowledgement.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   // Each open stream costs gRPC about 13 KiB before our handler even sees
   // it; without a cap one client can hold tens of thousands. Clients queue
   // the excess on their side (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
