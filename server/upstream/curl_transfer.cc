@@ -9,6 +9,12 @@
 namespace osm {
 namespace {
 
+// libcurl reads each answer into a buffer of this size that every easy handle
+// keeps (16 KiB by default), one handle per call in flight. OSM's answers are
+// headers and a small JSON body: 4 KiB takes most in one read, and larger ones
+// take more reads, never less data.
+constexpr long kReceiveBufferBytes = 4096;
+
 std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) {
   auto* transfer = static_cast<CurlTransfer*>(user);
   const std::size_t bytes = size * count;
@@ -93,6 +99,7 @@ CurlEasy NewEasyHandle(const EasyHandleOptions& options) {
                    static_cast<long>(absl::ToInt64Milliseconds(options.connect_timeout)));
   curl_easy_setopt(raw, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(raw, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(raw, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
   if (options.open_socket != nullptr) {
     curl_easy_setopt(raw, CURLOPT_OPENSOCKETFUNCTION, options.open_socket);
     curl_easy_setopt(raw, CURLOPT_OPENSOCKETDATA, options.socket_data);
