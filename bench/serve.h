@@ -4,6 +4,7 @@
 #define OSM_BENCH_SERVE_H_
 
 #include <grpcpp/grpcpp.h>
+#include <sched.h>
 
 #include <iostream>
 #include <memory>
@@ -16,9 +17,14 @@ namespace osm::bench {
 // Serves `service` on `listen` (HOST:PORT, port 0 for any) until killed;
 // returns the process's exit status.
 inline int ServeForever(grpc::Service& service, const std::string& listen) {
-  // The same setting as the adapter, so that the comparison is fair.
+  // The same settings as the adapter, so that the comparison is fair: no
+  // mutex deadlock detection, SCHED_BATCH (--batch_scheduling) for every
+  // thread, no bandwidth-delay probing.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  const sched_param param{};
+  sched_setscheduler(0, SCHED_BATCH, &param);
   grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
