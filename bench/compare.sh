@@ -3,7 +3,9 @@
 # A B A B so that the machine's noise hits both alike:
 #   bench/compare.sh OLD_BINARY NEW_BINARY [rounds]
 # OLD_ARGS and NEW_ARGS add flags to either side (the same binary twice with
-# different flags measures what a feature costs).
+# different flags measures what a feature costs). COMPARE_UPSTREAM=https
+# measures against nginx over HTTPS (TLS 1.3, HTTP/1.1 unless the flags say
+# --upstream_http2) with the run's certificate, instead of plain HTTP.
 # Prints the medians of throughput (h2load, 128 calls in flight), CPU time
 # per call and mean latency with one call in flight (bench/loadgen), and
 # CPU time and context switches per call at a steady 1,000 calls/s from 40
@@ -17,23 +19,29 @@ cd "$(dirname "$0")/.."
 cmake --build --preset default --target loadgen >&2
 ulimit -n "$(ulimit -Hn)"
 . bench/lib.sh
+upstream_args=(--upstream="http://127.0.0.1:$fast_port")
+steady_upstream_args=(--upstream="http://127.0.0.1:$steady_port")
+if [ "${COMPARE_UPSTREAM:-http}" = https ]; then
+  upstream_args=(--upstream="https://127.0.0.1:$tls_port" --upstream_ca_file="$work/cert.pem")
+  steady_upstream_args=(--upstream="https://127.0.0.1:$tls_steady_port" --upstream_ca_file="$work/cert.pem")
+fi
 
 # shellcheck disable=SC2086
-start_server old "$old" --listen=127.0.0.1:0 --upstream="http://127.0.0.1:$fast_port" \
+start_server old "$old" --listen=127.0.0.1:0 "${upstream_args[@]}" \
   --metrics_listen=127.0.0.1:0 ${OLD_ARGS:-}
 old_pid=$server_pid old_port=$server_port
 # shellcheck disable=SC2086
-start_server new "$new" --listen=127.0.0.1:0 --upstream="http://127.0.0.1:$fast_port" \
+start_server new "$new" --listen=127.0.0.1:0 "${upstream_args[@]}" \
   --metrics_listen=127.0.0.1:0 ${NEW_ARGS:-}
 new_pid=$server_pid new_port=$server_port
 steady_seconds=${COMPARE_STEADY_SECONDS:-10}
 if [ "$steady_seconds" -gt 0 ]; then
   # shellcheck disable=SC2086
-  start_server old-steady "$old" --listen=127.0.0.1:0 --upstream="http://127.0.0.1:$steady_port" \
+  start_server old-steady "$old" --listen=127.0.0.1:0 "${steady_upstream_args[@]}" \
     --metrics_listen=127.0.0.1:0 ${OLD_ARGS:-}
   old_steady_pid=$server_pid old_steady_port=$server_port
   # shellcheck disable=SC2086
-  start_server new-steady "$new" --listen=127.0.0.1:0 --upstream="http://127.0.0.1:$steady_port" \
+  start_server new-steady "$new" --listen=127.0.0.1:0 "${steady_upstream_args[@]}" \
     --metrics_listen=127.0.0.1:0 ${NEW_ARGS:-}
   new_steady_pid=$server_pid new_steady_port=$server_port
 fi

@@ -14,6 +14,10 @@
 #include <thread>
 #include <vector>
 
+#ifdef OSM_WITH_TCMALLOC
+#include <gperftools/malloc_extension.h>
+#endif
+
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -56,6 +60,18 @@ void UseBatchScheduling() {
   }
 }
 
+// tcmalloc keeps up to 32 MiB of freed memory in its per-thread caches by
+// default. A call allocates on a gRPC thread and frees on an upstream loop
+// (and the reverse), so those caches mostly hold memory for the wrong
+// thread: 4 MiB in all costs no measurable CPU and 5 MiB less peak RSS with
+// 2,000 calls in flight (BENCHMARKS.md).
+void BoundAllocatorCaches() {
+#ifdef OSM_WITH_TCMALLOC
+  MallocExtension::instance()->SetNumericProperty("tcmalloc.max_total_thread_cache_bytes",
+                                                  std::size_t{4} << 20);
+#endif
+}
+
 int Fail(absl::string_view message) {
   osm::Log(osm::LogLevel::kError, message);
   return 2;
@@ -82,6 +98,7 @@ int main(int argc, char** argv) {
 
   const sigset_t signals = BlockShutdownSignals();
   RaiseDescriptorLimit();
+  BoundAllocatorCaches();
   // Before gRPC and the upstream loops start their threads, which inherit it.
   if (config->batch_scheduling) UseBatchScheduling();
 
