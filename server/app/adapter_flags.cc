@@ -28,7 +28,7 @@ ABSL_FLAG(absl::Duration, connect_timeout, osm::AdapterConfig().connect_timeout,
           "upstream connect time-out");
 ABSL_FLAG(int, upstream_threads, osm::AdapterConfig().upstream_threads,
           "upstream event-loop threads (at most one per allowed connection); a call goes to "
-          "the least loaded one");
+          "the first until it has 32 calls in flight, then the least loaded one");
 ABSL_FLAG(bool, batch_scheduling, osm::AdapterConfig().batch_scheduling,
           "run the adapter's threads under Linux's SCHED_BATCH policy: a woken thread does not "
           "preempt the one that woke it, so fewer context switches and less CPU per call "

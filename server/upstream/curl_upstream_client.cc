@@ -48,23 +48,27 @@ absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> CurlUpstreamClient::Create(
     if (!loop.ok()) return loop.status();
     loops.push_back(*std::move(loop));
   }
-  return std::unique_ptr<CurlUpstreamClient>(new CurlUpstreamClient(std::move(loops)));
+  return std::unique_ptr<CurlUpstreamClient>(new CurlUpstreamClient(std::move(loops), options.spread_above_load));
 }
 
-CurlUpstreamClient::CurlUpstreamClient(std::vector<std::unique_ptr<CurlLoop>> loops)
-    : loops_(std::move(loops)) {}
+CurlUpstreamClient::CurlUpstreamClient(std::vector<std::unique_ptr<CurlLoop>> loops,
+                                       int spread_above_load)
+    : loops_(std::move(loops)), spread_above_load_(spread_above_load) {}
 
 CurlUpstreamClient::~CurlUpstreamClient() {
   for (auto& loop : loops_) loop->Stop();
 }
 
 UpstreamClient::TransferId CurlUpstreamClient::Start(HttpRequest request, Callback done) {
-  // The least loaded loop, the first on a tie: with few calls in flight
-  // they all go to one loop, whose connections stay warm; under load the
-  // loops share the work. The id names its loop (id % loops) for Cancel.
+  // The first loop with fewer than `spread_above_load_` transfers in flight
+  // takes it: at moderate load every call goes to one loop, whose thread
+  // stays warm and whose connections stay in use, and one thread wakes per
+  // answer instead of several taking turns. Beyond that the least loaded
+  // loop (the first on a tie) takes it, and the loops share the work. The id
+  // names its loop (id % loops) for Cancel.
   std::size_t chosen = 0;
   int least = loops_[0]->load();
-  for (std::size_t i = 1; i < loops_.size() && least > 0; ++i) {
+  for (std::size_t i = 1; i < loops_.size() && least >= spread_above_load_; ++i) {
     if (const int load = loops_[i]->load(); load < least) {
       least = load;
       chosen = i;

@@ -18,9 +18,10 @@ class CurlLoop;
 // An UpstreamClient on libcurl's multi interface: a few event loops
 // (CurlLoop), each a thread owning one multi handle driven by epoll and
 // curl_multi_socket_action, so a wake-up costs O(ready sockets) however many
-// transfers are in flight. This class only chooses the loop: a transfer goes
-// to the least loaded one, the first on a tie, so that with few calls in
-// flight one loop's connections stay warm.
+// transfers are in flight. This class only chooses the loop: the first loop
+// takes every transfer until it has Options::spread_above_load in flight, so
+// that at moderate load one thread wakes per answer and its connections stay
+// warm; beyond, the least loaded loop takes it.
 class CurlUpstreamClient final : public UpstreamClient {
  public:
   struct Options {
@@ -48,6 +49,9 @@ class CurlUpstreamClient final : public UpstreamClient {
     absl::Duration retry_backoff = absl::Milliseconds(50);
     // Optional: counts the retries.
     Counter* retries_counter = nullptr;
+    // A loop takes every new transfer until it has this many in flight;
+    // beyond, the least loaded loop does (see Start()).
+    int spread_above_load = 32;
   };
 
   static absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> Create(const Options& options);
@@ -63,9 +67,10 @@ class CurlUpstreamClient final : public UpstreamClient {
   int loop_count() const { return static_cast<int>(loops_.size()); }
 
  private:
-  explicit CurlUpstreamClient(std::vector<std::unique_ptr<CurlLoop>> loops);
+  CurlUpstreamClient(std::vector<std::unique_ptr<CurlLoop>> loops, int spread_above_load);
 
   std::vector<std::unique_ptr<CurlLoop>> loops_;
+  const int spread_above_load_;
   std::atomic<TransferId> next_id_{1};
 };
 

@@ -56,11 +56,13 @@ class Outcomes {
   std::vector<absl::StatusOr<HttpResponse>> outcomes_ ABSL_GUARDED_BY(mu_);
 };
 
-std::unique_ptr<CurlUpstreamClient> MakeClient(int loops = 1, int max_connections = 64) {
+std::unique_ptr<CurlUpstreamClient> MakeClient(int loops = 1, int max_connections = 64,
+                                               int spread_above_load = 32) {
   CurlUpstreamClient::Options options;
   options.scheme = "http";
   options.loop_threads = loops;
   options.max_connections = max_connections;
+  options.spread_above_load = spread_above_load;
   absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> client = CurlUpstreamClient::Create(options);
   EXPECT_TRUE(client.ok()) << client.status();
   return client.ok() ? *std::move(client) : nullptr;
@@ -220,6 +222,32 @@ TEST(CurlUpstreamClientTest, OneTransferAtATimeStaysOnOneLoopAndOneConnection) {
   EXPECT_EQ(upstream.connections_accepted(), 1);
 }
 
+TEST(CurlUpstreamClientTest, ConcurrentTransfersFillOneLoopBelowTheSpreadLoad) {
+  ScriptedUpstream upstream;
+  // No answer before all four are in flight: the loads stay as placed.
+  upstream.SetHandler([&upstream](UpstreamExchange& exchange) {
+    upstream.WaitForRequests(4, absl::Seconds(10));
+    exchange.Respond(200, "{}");
+  });
+  auto client = MakeClient(/*loops=*/2, /*max_connections=*/64, /*spread_above_load=*/2);
+  // Two at once: both below the spread load, both on the first loop (an id
+  // names its loop: id % loops).
+  Outcomes outcomes;
+  const UpstreamClient::TransferId first = client->Start(Request(upstream), outcomes.Callback());
+  const UpstreamClient::TransferId second = client->Start(Request(upstream), outcomes.Callback());
+  EXPECT_EQ(first % 2, 0u);
+  EXPECT_EQ(second % 2, 0u);
+  // The first loop now has 2 in flight: the third goes to the other.
+  const UpstreamClient::TransferId third = client->Start(Request(upstream), outcomes.Callback());
+  EXPECT_EQ(third % 2, 1u);
+  const UpstreamClient::TransferId fourth = client->Start(Request(upstream), outcomes.Callback());
+  auto results = outcomes.WaitFor(4);
+  ASSERT_EQ(results.size(), 4u);
+  for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.status();
+  // Least loaded beyond the spread load: the fourth joined the third's loop.
+  EXPECT_EQ(fourth % 2, 1u);
+}
+
 TEST(CurlUpstreamClientTest, SpreadsConcurrentTransfersOverLoopsAndReusesConnections) {
   ScriptedUpstream upstream;
   // Each answer waits until both requests of its round have arrived, so that
@@ -232,7 +260,8 @@ TEST(CurlUpstreamClientTest, SpreadsConcurrentTransfersOverLoopsAndReusesConnect
     upstream.WaitForRequests(arrived + arrived % 2, absl::Seconds(10));
     exchange.Respond(200, "{}");
   });
-  auto client = MakeClient(/*loops=*/2);
+  // Spread from the second transfer in flight on.
+  auto client = MakeClient(/*loops=*/2, /*max_connections=*/64, /*spread_above_load=*/1);
   for (int round = 0; round < 3; ++round) {
     Outcomes outcomes;
     for (int i = 0; i < 2; ++i) client->Start(Request(upstream), outcomes.Callback());
