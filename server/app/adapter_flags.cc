@@ -89,7 +89,7 @@ ABSL_FLAG(absl::Duration, handshake_timeout, osm::AdapterConfig().handshake_time
           "a new client connection must finish its TLS and HTTP/2 handshake within this");
 ABSL_FLAG(int, max_in_flight, osm::AdapterConfig().max_in_flight,
           "calls served at once; one more is refused at once with RESOURCE_EXHAUSTED and a "
-          "retry delay instead of queueing (each call in flight holds about 60 KiB and, over "
+          "retry delay instead of queueing (each call in flight holds about 40 KiB and, over "
           "HTTP/1.1, an upstream connection)");
 ABSL_FLAG(std::string, access_log, osm::AdapterConfig().access_log,
           "one JSON line per call: stderr, off, or a file path (appended to)");
