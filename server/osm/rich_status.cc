@@ -2,9 +2,36 @@
 
 #include <cstdint>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "absl/strings/str_cat.h"
 #include "google/rpc/status.pb.h"
 
 namespace osm {
+namespace {
+
+// Protobuf writes map entries (ErrorInfo.metadata) in hash order, which
+// differs between calls; sorted, the same error has the same bytes on the
+// wire every time (caches, proxies and tests compare them).
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
+// Any.PackFrom, with the message's bytes written deterministically.
+void Pack(const google::protobuf::Message& message, google::protobuf::Any* any) {
+  any->set_type_url(absl::StrCat("type.googleapis.com/", message.GetDescriptor()->full_name()));
+  any->set_value(DeterministicBytes(message));
+}
+
+}  // namespace
 
 grpc::Status MakeRichStatus(grpc::StatusCode code, absl::string_view message,
                             const google::rpc::ErrorInfo& error_info,
@@ -13,11 +40,11 @@ grpc::Status MakeRichStatus(grpc::StatusCode code, absl::string_view message,
   google::rpc::Status status;
   status.set_code(static_cast<int>(code));
   status.set_message(bounded);
-  status.add_details()->PackFrom(error_info);
+  Pack(error_info, status.add_details());
   for (const google::protobuf::Message* detail : more_details) {
-    if (detail != nullptr) status.add_details()->PackFrom(*detail);
+    if (detail != nullptr) Pack(*detail, status.add_details());
   }
-  return grpc::Status(code, std::move(bounded), status.SerializeAsString());
+  return grpc::Status(code, std::move(bounded), DeterministicBytes(status));
 }
 
 google::rpc::RetryInfo RetryInfoFor(absl::Duration delay) {

@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -98,6 +100,32 @@ TEST(MakeRichStatusTest, ErrorInfoOnly) {
     ASSERT_EQ(decoded.details_size(), 1);
     EXPECT_TRUE(decoded.details(0).Is<google::rpc::ErrorInfo>());
   }
+}
+
+// The same error has the same bytes every time: ErrorInfo.metadata (a map)
+// is written with its keys sorted, not in hash order.
+TEST(MakeRichStatusTest, TheSameErrorHasTheSameBytesWithMetadataSorted) {
+  google::rpc::ErrorInfo info;
+  info.set_reason("CASE_NOT_FOUND");
+  for (const char* key : {"requestId", "errorCode", "httpStatus", "zeta", "alpha", "mid"}) {
+    (*info.mutable_metadata())[key] = key;
+  }
+  const std::string first = MakeRichStatus(grpc::StatusCode::NOT_FOUND, "m", info).error_details();
+  for (int i = 0; i < 20; ++i) {
+    google::rpc::ErrorInfo copy = info;  // a new map, possibly another order
+    EXPECT_EQ(MakeRichStatus(grpc::StatusCode::NOT_FOUND, "m", copy).error_details(), first);
+  }
+  google::rpc::Status decoded;
+  ASSERT_TRUE(decoded.ParseFromString(first));
+  ASSERT_EQ(decoded.details(0).type_url(), "type.googleapis.com/google.rpc.ErrorInfo");
+  // Map entries are field 3 of ErrorInfo; each entry's key is its field 1.
+  const std::string& bytes = decoded.details(0).value();
+  std::vector<std::size_t> at;
+  for (const char* key : {"alpha", "errorCode", "httpStatus", "mid", "requestId", "zeta"}) {
+    at.push_back(bytes.find(std::string("\x0a") + static_cast<char>(std::strlen(key)) + key));
+    ASSERT_NE(at.back(), std::string::npos) << key;
+  }
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end()));
 }
 
 TEST(MakeRichStatusTest, MessageIsSanitizedAndBoundedInBothPlaces) {
