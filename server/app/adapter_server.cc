@@ -114,7 +114,8 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const Adapte
 
   if (!config.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> metrics_server =
-        MetricsHttpServer::Start(config.metrics_listen, &server->metrics_registry_);
+        MetricsHttpServer::Start(config.metrics_listen, &server->metrics_registry_,
+                                 &server->serving_);
     if (!metrics_server.ok()) return metrics_server.status();
     server->metrics_server_ = *std::move(metrics_server);
   }
@@ -132,6 +133,7 @@ std::shared_ptr<grpc::Channel> AdapterServer::InProcessChannel() {
 }
 
 void AdapterServer::SetServing(bool serving) {
+  serving_.store(serving, std::memory_order_relaxed);
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   health->SetServingStatus(serving);  // "" and every service
   health->SetServingStatus(huaweicloud::osm::v2::MessageService::service_full_name(), serving);

@@ -4,6 +4,7 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -46,7 +47,8 @@ class AdapterServer {
   int metrics_port() const;
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
-  // What grpc.health.v1.Health answers for "" and for MessageService.
+  // What grpc.health.v1.Health answers for "" and for MessageService, and
+  // the metrics endpoint's GET /ready (200 or 503).
   void SetServing(bool serving);
 
   // Stops taking calls and waits for the calls in flight, for at most
@@ -59,6 +61,7 @@ class AdapterServer {
 
   // Declared before what uses them, so that they are destroyed after.
   MetricsRegistry metrics_registry_;
+  std::atomic<bool> serving_{false};
   std::unique_ptr<AdapterMetrics> metrics_;
   std::unique_ptr<AccessLog> access_log_;
   std::shared_ptr<CredentialsProvider> credentials_;

@@ -26,7 +26,7 @@ MHD_Result Respond(MHD_Connection* connection, unsigned int status, const std::s
   return result;
 }
 
-MHD_Result Handle(void* registry_ptr, MHD_Connection* connection, const char* url,
+MHD_Result Handle(void* server_ptr, MHD_Connection* connection, const char* url,
                   const char* method, const char* /*version*/, const char* /*upload_data*/,
                   size_t* upload_size, void** /*state*/) {
   if (*upload_size != 0) {
@@ -36,17 +36,22 @@ MHD_Result Handle(void* registry_ptr, MHD_Connection* connection, const char* ur
   if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
     return Respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n", "text/plain");
   }
+  const auto* server = static_cast<const MetricsHttpServer*>(server_ptr);
+  if (std::strcmp(url, "/ready") == 0 && server->serving() != nullptr) {
+    return server->serving()->load(std::memory_order_relaxed)
+               ? Respond(connection, MHD_HTTP_OK, "serving\n", "text/plain")
+               : Respond(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "not serving\n", "text/plain");
+  }
   if (std::strcmp(url, "/metrics") != 0) {
     return Respond(connection, MHD_HTTP_NOT_FOUND, "see /metrics\n", "text/plain");
   }
-  const auto* registry = static_cast<const MetricsRegistry*>(registry_ptr);
-  return Respond(connection, MHD_HTTP_OK, registry->Render(), kContentType);
+  return Respond(connection, MHD_HTTP_OK, server->registry()->Render(), kContentType);
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
-    absl::string_view listen, const MetricsRegistry* registry) {
+    absl::string_view listen, const MetricsRegistry* registry, const std::atomic<bool>* serving) {
   const std::size_t colon = listen.rfind(':');
   int port = 0;
   if (colon == absl::string_view::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
@@ -78,8 +83,10 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   }
 
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer());
+  server->registry_ = registry;
+  server->serving_ = serving;
   server->daemon_ = MHD_start_daemon(flags, static_cast<uint16_t>(port), nullptr, nullptr, &Handle,
-                                     const_cast<MetricsRegistry*>(registry), MHD_OPTION_SOCK_ADDR,
+                                     server.get(), MHD_OPTION_SOCK_ADDR,
                                      &address, MHD_OPTION_CONNECTION_LIMIT, 64u,
                                      MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {

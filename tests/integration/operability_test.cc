@@ -128,6 +128,30 @@ TEST(OperabilityTest, HealthAndReflection) {
   EXPECT_THAT(*services, Contains("grpc.health.v1.Health"));
 }
 
+// GET /ready on the metrics port, for load balancers that cannot speak
+// gRPC's health protocol: 200 while serving; 503 from the SIGTERM on, while
+// --shutdown_delay still takes calls, so that the balancer stops sending
+// before the listener closes.
+TEST(OperabilityTest, ReadyTurns503AtSigtermWhileCallsAreStillTaken) {
+  ScriptedUpstream upstream;
+  upstream.SetHandler([](UpstreamExchange& exchange) {
+    exchange.Respond(200, testing::kSuccessBody, {{"X-Request-Id", "r"}});
+  });
+  AdapterProcess adapter(
+      {absl::StrCat("--upstream=", upstream.base_url()), "--shutdown_delay=3s"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  EXPECT_EQ(HttpGet(adapter.metrics_port(), "/ready"), std::make_pair(200L, std::string("serving\n")));
+
+  adapter.Signal(SIGTERM);
+  ASSERT_TRUE(adapter.WaitForOutput("shutting down", absl::Seconds(10))) << adapter.Output();
+  EXPECT_EQ(HttpGet(adapter.metrics_port(), "/ready"),
+            std::make_pair(503L, std::string("not serving\n")));
+  auto stub = MessageService::NewStub(ChannelTo(adapter.target()));
+  const grpc::Status status = Withdraw(*stub, "c1");
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(adapter.WaitForExit(absl::Seconds(30)), 0);
+}
+
 // 200 calls in flight against an upstream that answers after one second;
 // SIGTERM in the middle: health turns NOT_SERVING at once, every call
 // succeeds, the process exits 0 within the drain time.
