@@ -51,12 +51,19 @@ for group in "$@"; do
   esac
 done
 
+# promtool checks deploy/prometheus (test group). It comes in Debian's
+# prometheus package, whose installation would also start a Prometheus
+# server: only the promtool binary is unpacked from it, into /usr/local/bin.
+want_promtool=
+for group in "$@"; do [ "$group" = test ] && want_promtool=1; done
+[ -n "$want_promtool" ] && command -v promtool >/dev/null && want_promtool=
+
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ -z "$want_promtool" ] && exit 0
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -67,7 +74,17 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
   sudo=(sudo)
 fi
-echo "Installing: ${missing[*]}" >&2
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}" >&2
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ -n "$want_promtool" ]; then
+  echo "Installing: promtool (from the prometheus package) into /usr/local/bin" >&2
+  unpack=$(mktemp -d)
+  trap 'rm -rf "$unpack"' EXIT
+  (cd "$unpack" && apt-get download -qq prometheus 2>/dev/null)
+  dpkg-deb --fsys-tarfile "$unpack"/prometheus_*.deb | tar -x -C "$unpack" ./usr/bin/promtool
+  "${sudo[@]}" install -m 0755 "$unpack/usr/bin/promtool" /usr/local/bin/promtool
+fi

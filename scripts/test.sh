@@ -12,4 +12,4 @@ for dir in examples/node tests/clients; do
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 done
-OSM_CLIENT_TESTS_REQUIRED=1 cmake --workflow --preset default
+OSM_CLIENT_TESTS_REQUIRED=1 OSM_DEPLOY_TESTS_REQUIRED=1 cmake --workflow --preset default

@@ -29,25 +29,7 @@ AdapterProcess::AdapterProcess(std::vector<std::string> args,
   // Tests run in parallel: never the default metrics port.
   argv_storage.push_back("--metrics_listen=127.0.0.1:0");
   for (std::string& arg : args) argv_storage.push_back(std::move(arg));
-  std::vector<char*> argv;
-  for (std::string& arg : argv_storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  std::vector<char*> envp;
-  for (char** entry = environ; *entry != nullptr; ++entry) envp.push_back(*entry);
-  for (std::string& entry : environment) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  const pid_t parent = getpid();
-  pid_ = fork();
-  if (pid_ == 0) {
-    // The child: only async-signal-safe calls until exec. It dies with the
-    // test, even when the test is killed and cannot clean up.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    dup2(pipe_fds[1], STDERR_FILENO);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
+  pid_ = SpawnChild(std::move(argv_storage), std::move(environment), pipe_fds[1]);
   close(pipe_fds[1]);
   if (pid_ < 0) {
     close(pipe_fds[0]);
@@ -75,6 +57,29 @@ AdapterProcess::AdapterProcess(std::vector<std::string> args,
       metrics_port_ = 0;
     }
   }
+}
+
+pid_t SpawnChild(std::vector<std::string> argv, std::vector<std::string> environment,
+                 int stderr_fd, bool own_group) {
+  std::vector<char*> argv_pointers;
+  for (std::string& arg : argv) argv_pointers.push_back(arg.data());
+  argv_pointers.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) envp.push_back(*entry);
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The child: only async-signal-safe calls until exec.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    if (own_group) setpgid(0, 0);
+    dup2(stderr_fd, STDERR_FILENO);
+    execve(argv_pointers[0], argv_pointers.data(), envp.data());
+    _exit(127);
+  }
+  return pid;
 }
 
 AdapterProcess::~AdapterProcess() {

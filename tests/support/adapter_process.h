@@ -55,6 +55,14 @@ class AdapterProcess {
   bool output_closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// Starts argv[0] (a path) with `argv`, this process's environment plus
+// `environment` (NAME=VALUE), and its stderr on `stderr_fd`. The child dies
+// with this process, even when it is killed and cannot clean up; with
+// `own_group` it leads a process group of its own (to be killed whole).
+// Returns its pid, or -1.
+pid_t SpawnChild(std::vector<std::string> argv, std::vector<std::string> environment,
+                 int stderr_fd, bool own_group = false);
+
 // Raises this process's soft limit of open descriptors to its hard limit;
 // processes it starts inherit it. Many concurrent calls need many
 // descriptors, in the test and in the adapter.
