@@ -139,7 +139,7 @@ TEST(ProxyTest, EveryOutcomeArrivesThroughTheFrontByteForByte) {
   ScriptedUpstream upstream;
   ReleaseGate gate;
   AnswerByCase(upstream, &gate);
-  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--max_in_flight=1"});
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url())});
   ASSERT_TRUE(adapter.started()) << adapter.Output();
   auto front = FrontFor(adapter);
   ASSERT_TRUE(front->started()) << front->Output();
@@ -153,19 +153,45 @@ TEST(ProxyTest, EveryOutcomeArrivesThroughTheFrontByteForByte) {
     ExpectSame(a, b, case_id);
   }
   // What the three are, so that "the same" cannot mean "both empty".
-  EXPECT_EQ(Call(*proxied, "c1").trailers.at("x-request-id"), "req-ok");
-  const Outcome missing = Call(*proxied, "missing");
+  EXPECT_EQ(Call(*proxied, "c1").trailers["x-request-id"], "req-ok");
+  Outcome missing = Call(*proxied, "missing");
   EXPECT_EQ(missing.code, grpc::StatusCode::NOT_FOUND);
   EXPECT_FALSE(missing.details.empty());
-  EXPECT_EQ(missing.trailers.at("x-request-id"), "req-missing");
+  EXPECT_EQ(missing.trailers["x-request-id"], "req-missing");
   const Outcome invalid = Call(*proxied, "..");
   EXPECT_EQ(invalid.code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_FALSE(invalid.details.empty());
+}
 
-  // Overload: one call holds the adapter's only slot; the next is refused,
-  // with RetryInfo and grpc-retry-pushback-ms, the same both ways.
-  std::thread held([&] { Call(*direct, "held", absl::Seconds(30)); });
-  ASSERT_TRUE(upstream.WaitForRequests(upstream.request_count() + 1));
+// Overload: one call holds the only slot of an adapter with
+// --max_in_flight=1; the next is refused, with RetryInfo and
+// grpc-retry-pushback-ms, the same with and without the front.
+TEST(ProxyTest, AnOverloadRefusalArrivesThroughTheFrontByteForByte) {
+  ScriptedUpstream upstream;
+  ReleaseGate gate;
+  AnswerByCase(upstream, &gate);
+  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--max_in_flight=1"});
+  ASSERT_TRUE(adapter.started()) << adapter.Output();
+  auto front = FrontFor(adapter);
+  ASSERT_TRUE(front->started()) << front->Output();
+  auto direct = MessageService::NewStub(ChannelTo(adapter.target()));
+  auto proxied = MessageService::NewStub(ChannelTo(front->target()));
+  ASSERT_TRUE(WaitUntilServing(ChannelTo(front->target()))) << front->Output();
+
+  // The slot of a call is free only after gRPC's OnDone, which may come
+  // just after its caller has the answer: until the held call reaches the
+  // upstream, an attempt may be refused, and ends at once.
+  std::thread held;
+  for (int attempt = 0; attempt < 100 && !held.joinable(); ++attempt) {
+    const int before = upstream.request_count();
+    std::thread call([&] { Call(*direct, "held", absl::Seconds(30)); });
+    if (upstream.WaitForRequests(before + 1, absl::Milliseconds(500))) {
+      held = std::move(call);
+    } else {
+      call.join();
+    }
+  }
+  ASSERT_TRUE(held.joinable()) << "the held call never reached the upstream";
   const Outcome refused_direct = Call(*direct, "c1");
   const Outcome refused_proxied = Call(*proxied, "c1");
   gate.Open();
