@@ -135,30 +135,48 @@ void AnswerByCase(ScriptedUpstream& upstream, ReleaseGate* gate = nullptr) {
   });
 }
 
+// One adapter for `upstream`, behind the front with its /ready checks on,
+// and stubs that reach it directly and through the front.
+struct FrontedAdapter {
+  explicit FrontedAdapter(const ScriptedUpstream& upstream, std::vector<std::string> flags = {})
+      : adapter([&] {
+          flags.push_back(absl::StrCat("--upstream=", upstream.base_url()));
+          return flags;
+        }()),
+        front(FrontFor(adapter)),
+        direct(MessageService::NewStub(ChannelTo(adapter.target()))),
+        proxied(MessageService::NewStub(ChannelTo(front->target()))) {}
+  bool started() const { return adapter.started() && front->started(); }
+  std::string Output() const { return adapter.Output() + front->Output(); }
+
+  AdapterProcess adapter;
+  std::unique_ptr<HaproxyProcess> front;
+  std::unique_ptr<MessageService::Stub> direct;
+  std::unique_ptr<MessageService::Stub> proxied;
+};
+
 TEST(ProxyTest, EveryOutcomeArrivesThroughTheFrontByteForByte) {
   ScriptedUpstream upstream;
   ReleaseGate gate;
   AnswerByCase(upstream, &gate);
-  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url())});
-  ASSERT_TRUE(adapter.started()) << adapter.Output();
-  auto front = FrontFor(adapter);
-  ASSERT_TRUE(front->started()) << front->Output();
-  auto direct = MessageService::NewStub(ChannelTo(adapter.target()));
-  auto proxied = MessageService::NewStub(ChannelTo(front->target()));
-  ASSERT_TRUE(WaitUntilServing(ChannelTo(front->target()))) << front->Output();
+  FrontedAdapter fronted(upstream);
+  ASSERT_TRUE(fronted.started()) << fronted.Output();
+  ASSERT_TRUE(WaitUntilServing(ChannelTo(fronted.front->target()))) << fronted.Output();
+  MessageService::Stub& direct = *fronted.direct;
+  MessageService::Stub& proxied = *fronted.proxied;
 
   for (const std::string case_id : {"c1", "missing", ".."}) {
-    const Outcome a = Call(*direct, case_id);
-    const Outcome b = Call(*proxied, case_id);
+    const Outcome a = Call(direct, case_id);
+    const Outcome b = Call(proxied, case_id);
     ExpectSame(a, b, case_id);
   }
   // What the three are, so that "the same" cannot mean "both empty".
-  EXPECT_EQ(Call(*proxied, "c1").trailers["x-request-id"], "req-ok");
-  Outcome missing = Call(*proxied, "missing");
+  EXPECT_EQ(Call(proxied, "c1").trailers["x-request-id"], "req-ok");
+  Outcome missing = Call(proxied, "missing");
   EXPECT_EQ(missing.code, grpc::StatusCode::NOT_FOUND);
   EXPECT_FALSE(missing.details.empty());
   EXPECT_EQ(missing.trailers["x-request-id"], "req-missing");
-  const Outcome invalid = Call(*proxied, "..");
+  const Outcome invalid = Call(proxied, "..");
   EXPECT_EQ(invalid.code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_FALSE(invalid.details.empty());
 }
@@ -170,13 +188,11 @@ TEST(ProxyTest, AnOverloadRefusalArrivesThroughTheFrontByteForByte) {
   ScriptedUpstream upstream;
   ReleaseGate gate;
   AnswerByCase(upstream, &gate);
-  AdapterProcess adapter({absl::StrCat("--upstream=", upstream.base_url()), "--max_in_flight=1"});
-  ASSERT_TRUE(adapter.started()) << adapter.Output();
-  auto front = FrontFor(adapter);
-  ASSERT_TRUE(front->started()) << front->Output();
-  auto direct = MessageService::NewStub(ChannelTo(adapter.target()));
-  auto proxied = MessageService::NewStub(ChannelTo(front->target()));
-  ASSERT_TRUE(WaitUntilServing(ChannelTo(front->target()))) << front->Output();
+  FrontedAdapter fronted(upstream, {"--max_in_flight=1"});
+  ASSERT_TRUE(fronted.started()) << fronted.Output();
+  ASSERT_TRUE(WaitUntilServing(ChannelTo(fronted.front->target()))) << fronted.Output();
+  MessageService::Stub& direct = *fronted.direct;
+  MessageService::Stub& proxied = *fronted.proxied;
 
   // The slot of a call is free only after gRPC's OnDone, which may come
   // just after its caller has the answer: until the held call reaches the
@@ -184,7 +200,7 @@ TEST(ProxyTest, AnOverloadRefusalArrivesThroughTheFrontByteForByte) {
   std::thread held;
   for (int attempt = 0; attempt < 100 && !held.joinable(); ++attempt) {
     const int before = upstream.request_count();
-    std::thread call([&] { Call(*direct, "held", absl::Seconds(30)); });
+    std::thread call([&] { Call(direct, "held", absl::Seconds(30)); });
     if (upstream.WaitForRequests(before + 1, absl::Milliseconds(500))) {
       held = std::move(call);
     } else {
@@ -192,8 +208,8 @@ TEST(ProxyTest, AnOverloadRefusalArrivesThroughTheFrontByteForByte) {
     }
   }
   ASSERT_TRUE(held.joinable()) << "the held call never reached the upstream";
-  const Outcome refused_direct = Call(*direct, "c1");
-  const Outcome refused_proxied = Call(*proxied, "c1");
+  const Outcome refused_direct = Call(direct, "c1");
+  const Outcome refused_proxied = Call(proxied, "c1");
   gate.Open();
   held.join();
   EXPECT_EQ(refused_direct.code, grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -209,21 +225,19 @@ struct HeldBehindTheFront {
     upstream.SetHandler(
         [](UpstreamExchange& exchange) { exchange.WaitForPeerClose(absl::Seconds(30)); });
   }
-  bool started() const { return adapter.started() && front->started(); }
-  std::string Output() const { return adapter.Output() + front->Output(); }
+  bool started() const { return fronted.started(); }
+  std::string Output() const { return fronted.Output(); }
 
   ScriptedUpstream upstream;
-  AdapterProcess adapter{{absl::StrCat("--upstream=", upstream.base_url())}};
-  std::unique_ptr<HaproxyProcess> front = FrontFor(adapter);
-  std::unique_ptr<MessageService::Stub> proxied =
-      MessageService::NewStub(ChannelTo(front->target()));
+  FrontedAdapter fronted{upstream};
+  MessageService::Stub* proxied = fronted.proxied.get();
 };
 
 TEST(ProxyTest, TheCallersDeadlineReachesTheUpstreamThroughTheFront) {
   HeldBehindTheFront held;
   ASSERT_TRUE(held.started()) << held.Output();
   ScriptedUpstream& upstream = held.upstream;
-  MessageService::Stub* proxied = held.proxied.get();
+  MessageService::Stub* proxied = held.proxied;
 
   const absl::Time start = absl::Now();
   const Outcome outcome = Call(*proxied, "c1", absl::Milliseconds(500));
@@ -239,7 +253,7 @@ TEST(ProxyTest, ACallersCancellationEndsTheUpstreamTransferThroughTheFront) {
   HeldBehindTheFront held;
   ASSERT_TRUE(held.started()) << held.Output();
   ScriptedUpstream& upstream = held.upstream;
-  MessageService::Stub* proxied = held.proxied.get();
+  MessageService::Stub* proxied = held.proxied;
 
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
