@@ -45,10 +45,7 @@ if [ "$steady_seconds" -gt 0 ]; then
     --metrics_listen=127.0.0.1:0 ${NEW_ARGS:-}
   new_steady_pid=$server_pid new_steady_port=$server_port
 fi
-ctx_switches() {  # PID: voluntary + involuntary, summed over its threads
-  cat /proc/"$1"/task/*/status 2>/dev/null |
-    awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {print v + n}'
-}
+cs_total() { ctx_switches "$1" | awk '{print $1 + $2}'; }
 for port in "$old_port" "$new_port"; do h2load_grpc "$port" -n 20000 -c 4 -m 32 >/dev/null; done
 
 calls=${COMPARE_CALLS:-200000}
@@ -60,16 +57,16 @@ for round in $(seq "$rounds"); do
     out=$(h2load_grpc "${!port_var}" -n "$calls" -c 4 -m 32)
     after=$(cpu_ticks "${!pid_var}")
     rps[$side]+="$(echo "$out" | h2load_rps) "
-    cpu[$side]+="$(awk -v t=$((after - before)) -v n="$calls" -v hz="$hz" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}') "
+    cpu[$side]+="$(cpu_us_per_call $((after - before)) "$calls") "
     lat[$side]+="$(build/bench/loadgen --target="127.0.0.1:${!port_var}" --duration=3s --warmup=0.3s | json_field mean_us) "
     if [ "$steady_seconds" -gt 0 ]; then
       pid_var=${side}_steady_pid port_var=${side}_steady_port
-      before=$(cpu_ticks "${!pid_var}") cs_before=$(ctx_switches "${!pid_var}")
+      before=$(cpu_ticks "${!pid_var}") cs_before=$(cs_total "${!pid_var}")
       n=$((steady_seconds * 1000))
       done_calls=$(h2load_grpc "${!port_var}" -n "$n" -c 40 --rps 25 | h2load_succeeded)
       [ "${done_calls:-0}" -eq "$n" ] || { log "steady load: ${done_calls:-0} of $n succeeded"; exit 1; }
-      after=$(cpu_ticks "${!pid_var}") cs_after=$(ctx_switches "${!pid_var}")
-      steady_cpu[$side]+="$(awk -v t=$((after - before)) -v n="$n" -v hz="$hz" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}') "
+      after=$(cpu_ticks "${!pid_var}") cs_after=$(cs_total "${!pid_var}")
+      steady_cpu[$side]+="$(cpu_us_per_call $((after - before)) "$n") "
       steady_cs[$side]+="$(awk -v c=$((cs_after - cs_before)) -v n="$n" 'BEGIN {printf "%.2f", c / n}') "
     fi
   done

@@ -63,6 +63,14 @@ sample_threads() {
   done
 }
 hz=$(getconf CLK_TCK)
+# cpu_us_per_call TICKS CALLS: microseconds of CPU per call.
+cpu_us_per_call() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN {printf "%.1f", n ? t * 1e6 / hz / n : 0}'; }
+# ctx_switches PID: "voluntary involuntary", summed over its threads
+# (/proc/PID/status alone counts the main thread only).
+ctx_switches() {
+  cat /proc/"$1"/task/*/status 2>/dev/null |
+    awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {print v + 0, n + 0}'
+}
 
 # The gRPC request frame for h2load: 0, 4-byte length, WithdrawRequest
 # {case_id: "bench-case", message_id: "msg-1"}.

@@ -72,12 +72,7 @@ start_adapter() {  # NAME UPSTREAM [FLAGS...]
   start_server "$name" build/server/osm-adapter --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
     --upstream="$upstream" --upstream_ca_file="$work/cert.pem" "$@"
 }
-ctx_switches() {  # PID: "voluntary involuntary", summed over its threads
-  cat /proc/"$1"/task/*/status 2>/dev/null |
-    awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {print v + 0, n + 0}'
-}
 per_call() { awk -v a="$1" -v n="$2" -v f="${3:-1}" 'BEGIN {printf "%.2f", n ? a * f / n : 0}'; }
-cpu_us_per_call() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN {printf "%.1f", n ? t * 1e6 / hz / n : 0}'; }
 
 # measure NAME PID H2LOAD_ARGS...: runs h2load -d frame against the server,
 # prints "calls rps cpu_us vcs_per_call ics_per_call mean_latency_us"; a
@@ -128,8 +123,7 @@ throughput_rounds() {
   shift
   for sys in "$@"; do
     IFS=: read -r name pid port proof <<<"$sys"
-    h2load -n 20000 -c 4 -m 32 -d "$work/frame.bin" -H 'content-type: application/grpc' \
-      -H 'te: trailers' -H 'x-auth-token: bench-token' "$(grpc_url "$port")" >/dev/null
+    h2load_grpc "$port" -n 20000 -c 4 -m 32 >/dev/null
     status_check "$label $name" "$port"
   done
   for r in $(seq "$rounds"); do

@@ -109,7 +109,7 @@ for round in $(seq "$rounds"); do
   done_calls=$(echo "$out" | h2load_succeeded)
   done_calls=${done_calls:-0}
   adapter_rps+=("$(echo "$out" | h2load_rps)")
-  cpu_us+=("$(awk -v t=$((after_cpu - before_cpu)) -v n="$done_calls" -v hz="$hz" 'BEGIN {printf "%.1f", n ? t * 1e6 / hz / n : 0}')")
+  cpu_us+=("$(cpu_us_per_call $((after_cpu - before_cpu)) "$done_calls")")
   # The status query itself is one request.
   proof+=("$((after_requests - before_requests - 1))/$done_calls")
   upstream_proof "adapter, round $round" "$before_requests" "$after_requests" "$done_calls"
@@ -197,7 +197,7 @@ for http2 in false true; do
     "$(echo "$out" | h2load_succeeded)"
   tls_lat=$(loadgen_checked "HTTPS upstream latency, http2=$http2" --target="127.0.0.1:$tls_port_grpc" \
     --duration="$latency_time")
-  https_rows+="| HTTPS, $([ $http2 = true ] && echo "HTTP/2" || echo "HTTP/1.1") | $(echo "$out" | h2load_rps) | $(awk -v t=$((after_cpu - before_cpu)) -v n="$(echo "$out" | h2load_succeeded)" -v hz="$hz" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}') | $(echo "$tls_lat" | json_field mean_us) |"$'\n'
+  https_rows+="| HTTPS, $([ $http2 = true ] && echo "HTTP/2" || echo "HTTP/1.1") | $(echo "$out" | h2load_rps) | $(cpu_us_per_call $((after_cpu - before_cpu)) "$(echo "$out" | h2load_succeeded)") | $(echo "$tls_lat" | json_field mean_us) |"$'\n'
   stop_server "$tls_pid"
 done
 rest_url="https://127.0.0.1:$tls_port$withdraw_path"

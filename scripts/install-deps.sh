@@ -31,12 +31,17 @@ runtime=(ca-certificates libgrpc++1.51 libprotobuf32 libabsl20220623 libcurl4
          libmicrohttpd12 libtcmalloc-minimal4 libssl3)
 
 wanted=()
+# promtool checks deploy/prometheus (test group). It comes in Debian's
+# prometheus package, whose installation would also start a Prometheus
+# server: only the promtool binary is unpacked from it, into /usr/local/bin.
+want_promtool=
 [ $# -eq 0 ] && set -- build test
 for group in "$@"; do
   case "$group" in
     build) wanted+=("${build[@]}") ;;
     test)
       wanted+=("${test[@]}")
+      command -v promtool >/dev/null || want_promtool=1
       # The Node example's test needs node and npm; any Node.js 18 or later
       # will do, so Debian's is installed only when there is none.
       if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -50,13 +55,6 @@ for group in "$@"; do
     *) echo "install-deps.sh: unknown group '$group'" >&2; exit 64 ;;
   esac
 done
-
-# promtool checks deploy/prometheus (test group). It comes in Debian's
-# prometheus package, whose installation would also start a Prometheus
-# server: only the promtool binary is unpacked from it, into /usr/local/bin.
-want_promtool=
-for group in "$@"; do [ "$group" = test ] && want_promtool=1; done
-[ -n "$want_promtool" ] && command -v promtool >/dev/null && want_promtool=
 
 missing=()
 for package in "${wanted[@]}"; do

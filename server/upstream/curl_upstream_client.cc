@@ -48,7 +48,8 @@ absl::StatusOr<std::unique_ptr<CurlUpstreamClient>> CurlUpstreamClient::Create(
     if (!loop.ok()) return loop.status();
     loops.push_back(*std::move(loop));
   }
-  return std::unique_ptr<CurlUpstreamClient>(new CurlUpstreamClient(std::move(loops), options.spread_above_load));
+  return std::unique_ptr<CurlUpstreamClient>(
+      new CurlUpstreamClient(std::move(loops), options.spread_above_load));
 }
 
 CurlUpstreamClient::CurlUpstreamClient(std::vector<std::unique_ptr<CurlLoop>> loops,

@@ -342,18 +342,36 @@ void CallMany(const std::string& target, const std::string& service_config, int 
   EXPECT_EQ(failures, 0);
 }
 
+// One upstream per replica, answering by case: each counts its replica's
+// calls.
+struct TwoUpstreams {
+  TwoUpstreams() {
+    AnswerByCase(first);
+    AnswerByCase(second);
+  }
+  ScriptedUpstream first;
+  ScriptedUpstream second;
+};
+
+// The front's environment for two replicas, with their /ready checks on.
+std::vector<std::string> FrontOverTwo(const std::string& first_address, int first_ready_port,
+                                      const std::string& second_address,
+                                      int second_ready_port) {
+  return {absl::StrCat("OSM_ADAPTER_ADDRESS=", first_address),
+          absl::StrCat("OSM_ADAPTER_READY_PORT=", first_ready_port),
+          absl::StrCat("OSM_ADAPTER_ADDRESS_2=", second_address),
+          absl::StrCat("OSM_ADAPTER_READY_PORT_2=", second_ready_port)};
+}
+
 TEST(ProxyTest, TwoReplicasBehindTheFrontShareTheCalls) {
-  ScriptedUpstream first_upstream;
-  ScriptedUpstream second_upstream;
-  AnswerByCase(first_upstream);
-  AnswerByCase(second_upstream);
+  TwoUpstreams upstreams;
+  ScriptedUpstream& first_upstream = upstreams.first;
+  ScriptedUpstream& second_upstream = upstreams.second;
   AdapterProcess first({absl::StrCat("--upstream=", first_upstream.base_url())});
   AdapterProcess second({absl::StrCat("--upstream=", second_upstream.base_url())});
   ASSERT_TRUE(first.started() && second.started()) << first.Output() << second.Output();
-  HaproxyProcess front({absl::StrCat("OSM_ADAPTER_ADDRESS=", first.target()),
-                        absl::StrCat("OSM_ADAPTER_READY_PORT=", first.metrics_port()),
-                        absl::StrCat("OSM_ADAPTER_ADDRESS_2=", second.target()),
-                        absl::StrCat("OSM_ADAPTER_READY_PORT_2=", second.metrics_port())});
+  HaproxyProcess front(
+      FrontOverTwo(first.target(), first.metrics_port(), second.target(), second.metrics_port()));
   ASSERT_TRUE(front.started()) << front.Output();
   ASSERT_TRUE(WaitUntilServing(ChannelTo(front.target())));
   const int before = first_upstream.request_count() + second_upstream.request_count();
@@ -368,10 +386,9 @@ TEST(ProxyTest, TwoReplicasBehindTheFrontShareTheCalls) {
 }
 
 TEST(ProxyTest, RoundRobinOverTwoAddressesWithTheShippedServiceConfig) {
-  ScriptedUpstream first_upstream;
-  ScriptedUpstream second_upstream;
-  AnswerByCase(first_upstream);
-  AnswerByCase(second_upstream);
+  TwoUpstreams upstreams;
+  ScriptedUpstream& first_upstream = upstreams.first;
+  ScriptedUpstream& second_upstream = upstreams.second;
   AdapterProcess first({absl::StrCat("--upstream=", first_upstream.base_url())});
   AdapterProcess second({absl::StrCat("--upstream=", second_upstream.base_url())});
   ASSERT_TRUE(first.started() && second.started()) << first.Output() << second.Output();
@@ -488,10 +505,9 @@ void RollingRestart(std::vector<Replica*> replicas, std::vector<ScriptedUpstream
 }
 
 void RunRollingRestart(bool through_front) {
-  ScriptedUpstream first_upstream;
-  ScriptedUpstream second_upstream;
-  AnswerByCase(first_upstream);
-  AnswerByCase(second_upstream);
+  TwoUpstreams upstreams;
+  ScriptedUpstream& first_upstream = upstreams.first;
+  ScriptedUpstream& second_upstream = upstreams.second;
   Replica first(first_upstream);
   Replica second(second_upstream);
   ASSERT_TRUE(first.Start() && second.Start()) << first.Output() << second.Output();
@@ -499,11 +515,8 @@ void RunRollingRestart(bool through_front) {
   std::string target;
   std::string service_config;
   if (through_front) {
-    front = std::make_unique<HaproxyProcess>(std::vector<std::string>{
-        absl::StrCat("OSM_ADAPTER_ADDRESS=", first.address()),
-        absl::StrCat("OSM_ADAPTER_READY_PORT=", first.metrics_port()),
-        absl::StrCat("OSM_ADAPTER_ADDRESS_2=", second.address()),
-        absl::StrCat("OSM_ADAPTER_READY_PORT_2=", second.metrics_port())});
+    front = std::make_unique<HaproxyProcess>(FrontOverTwo(
+        first.address(), first.metrics_port(), second.address(), second.metrics_port()));
     ASSERT_TRUE(front->started()) << front->Output();
     target = front->target();
     ASSERT_TRUE(WaitUntilServing(ChannelTo(target)));

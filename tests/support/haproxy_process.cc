@@ -72,13 +72,15 @@ HaproxyProcess::HaproxyProcess(std::vector<std::string> environment) {
   });
   // HAProxy prints nothing when it is ready: the front accepting is the sign.
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (!(started_ = Accepts(port_)) && absl::Now() < give_up) {
+  while (!Accepts(port_)) {
     if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
+      pid_ = -1;  // it exited: its output says why
       return;
     }
+    if (absl::Now() >= give_up) return;
     absl::SleepFor(absl::Milliseconds(10));
   }
+  started_ = true;
 }
 
 HaproxyProcess::~HaproxyProcess() {
