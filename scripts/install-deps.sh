@@ -10,6 +10,7 @@
 #               Node clients' runtimes, the deployment-file checks, and the
 #               attack suite's raw HTTP/2, front and upstream)
 #   demo        the demo OSM stand-in of scripts/run.sh
+#               (scripts/demo-upstream/osm_demo.py: Python's standard library)
 #   front       the front of deploy/haproxy (its container image)
 #   bench       bench/run.sh and bench/compare.sh, and the micro-benchmarks
 #   sanitizers  the asan, tsan and fuzz presets
@@ -23,7 +24,7 @@ build=(cmake make g++ pkg-config
        libgoogle-perftools-dev libmicrohttpd-dev)
 test=(libgtest-dev libgmock-dev python3 python3-yaml python3-grpcio python3-protobuf git
       python3-h2 haproxy nginx)
-demo=(nginx)
+demo=(python3)
 front=(haproxy)
 bench=(nginx libnginx-mod-http-echo nghttp2-client libbenchmark-dev openssl curl)
 sanitizers=(clang libclang-rt-14-dev)
