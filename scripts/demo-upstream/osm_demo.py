@@ -301,7 +301,7 @@ class Store:
     def case(self, case_id):
         case = self.cases.get(case_id)
         if case is None:
-            raise OsmError("OSM.01010015", f"no case {case_id}")
+            raise OsmError("OSM.01010015", case_id)
         return case
 
     def send(self, case_id, content, accessory_ids):

@@ -179,7 +179,8 @@ class StaticDemoTest(unittest.TestCase):
         self.assertLess(sent[0]["create_time"], sent[1]["create_time"])  # unique within a case
         ids = [m["message_id"] for m in self.demo.detail(SECOND)["message_list"]]
         self.assertEqual(len(set(ids)), 5)
-        self.assertNotIn(ids[-1], [m["message_id"] for m in self.demo.detail(FIRST)["message_list"]])
+        first_ids = [m["message_id"] for m in self.demo.detail(FIRST)["message_list"]]
+        self.assertNotIn(ids[-1], first_ids)
         path = f"{CASES}/{SECOND}/message"
         for body in ({"message": {"content": ""}}, {"message": {"content": "  "}}, {"message": {}},
                      {"group_id": "g"}, {"message": {"content": "x", "accessory_ids": "A1"}},
@@ -309,8 +310,8 @@ class StaticDemoTest(unittest.TestCase):
                     self.assertEqual(answer["request_id"], response_headers["X-Request-Id"])
 
     def test_percent_encoded_ids_and_chinese_errors(self):
-        self.assertEqual(self.demo.ok("POST", f"{CASES}/{FIRST}/instant-messages/%4D100001/withdraw"),
-                         OK)
+        path = f"{CASES}/{FIRST}/instant-messages/%4D100001/withdraw"  # M100001
+        self.assertEqual(self.demo.ok("POST", path), OK)
         status, _, answer = self.demo.request("GET", f"{CASES}/C%2F1/messages",
                                               headers={**TOKEN, "X-Language": "zh-cn"})
         self.assertEqual((status, answer["error_code"]), (200, "OSM.01010015"))
