@@ -67,6 +67,14 @@ absl::Status Validate(const AdapterConfig& config) {
     return InvalidSetting("max_header_list_size", "must be at least 1024");
   }
   if (config.max_in_flight < 1) return InvalidSetting("max_in_flight", "must be at least 1");
+  if (config.max_watches < 0) return InvalidSetting("max_watches", "must not be negative");
+  if (config.min_watch_interval < absl::Milliseconds(100)) {
+    return InvalidSetting("min_watch_interval", "must be at least 100ms");
+  }
+  if (config.watch_interval < config.min_watch_interval ||
+      config.watch_interval > absl::Hours(1)) {
+    return InvalidSetting("watch_interval", "must be from --min_watch_interval to 1h");
+  }
   if (config.access_log.empty()) {
     return InvalidSetting("access_log", "must be stderr, off or a path");
   }

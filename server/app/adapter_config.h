@@ -60,6 +60,11 @@ struct AdapterConfig {
   absl::Duration handshake_timeout = absl::Seconds(10);
   // Calls served at once; beyond, RESOURCE_EXHAUSTED at once.
   int max_in_flight = 4096;
+  // WatchNewMessages: streams open at once, and the time between polls
+  // when the caller names none, and the shortest it may ask for.
+  int max_watches = 256;
+  absl::Duration watch_interval = absl::Seconds(5);
+  absl::Duration min_watch_interval = absl::Seconds(1);
   // The access log: "stderr", "off" or a file path.
   std::string access_log = "stderr";
   // The access key signing upstream requests, from a JSON file (re-read

@@ -91,6 +91,13 @@ ABSL_FLAG(int, max_in_flight, osm::AdapterConfig().max_in_flight,
           "calls served at once; one more is refused at once with RESOURCE_EXHAUSTED and a "
           "retry delay instead of queueing (each call in flight holds about 40 KiB and, over "
           "HTTP/1.1, an upstream connection)");
+ABSL_FLAG(int, max_watches, osm::AdapterConfig().max_watches,
+          "WatchNewMessages streams open at once; one more is refused with RESOURCE_EXHAUSTED "
+          "and a retry delay (each polls OSM once per interval, against the tenant's quota)");
+ABSL_FLAG(absl::Duration, watch_interval, osm::AdapterConfig().watch_interval,
+          "time between a watch's polls of OSM when the caller names no poll_interval");
+ABSL_FLAG(absl::Duration, min_watch_interval, osm::AdapterConfig().min_watch_interval,
+          "the shortest poll_interval a watch may ask for; shorter ones are raised to it");
 ABSL_FLAG(std::string, access_log, osm::AdapterConfig().access_log,
           "one JSON line per call: stderr, off, or a file path (appended to)");
 ABSL_FLAG(std::string, credentials_file, osm::AdapterConfig().credentials_file,
@@ -139,6 +146,9 @@ constexpr absl::string_view kAdapterFlagNames[] = {
     "max_header_list_size",
     "handshake_timeout",
     "max_in_flight",
+    "max_watches",
+    "watch_interval",
+    "min_watch_interval",
     "access_log",
     "credentials_file",
     "credentials_check_interval",
@@ -275,6 +285,9 @@ absl::StatusOr<AdapterConfig> ConfigFromFlags() {
   config.max_header_list_size = absl::GetFlag(FLAGS_max_header_list_size);
   config.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  config.max_watches = absl::GetFlag(FLAGS_max_watches);
+  config.watch_interval = absl::GetFlag(FLAGS_watch_interval);
+  config.min_watch_interval = absl::GetFlag(FLAGS_min_watch_interval);
   config.access_log = absl::GetFlag(FLAGS_access_log);
   config.credentials_file = absl::GetFlag(FLAGS_credentials_file);
   config.credentials_check_interval = absl::GetFlag(FLAGS_credentials_check_interval);

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/app/listener_security.h"
+#include "server/osm/message_mapping.h"
 #include "server/observability/process_metrics.h"
 #include "server/upstream/curl_upstream_client.h"
 #include "server/upstream/upstream_url.h"
@@ -53,14 +54,17 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const Adapte
   }
 
   server->credentials_ = config.credentials;
-  WithdrawService::Options service_options;
+  OsmMessageService::Options service_options;
   service_options.pipeline.upstream = *std::move(upstream_url);
   service_options.pipeline.max_upstream_timeout = config.max_upstream_timeout;
   service_options.pipeline.credentials = server->credentials_.get();
   service_options.metrics = server->metrics_.get();
   service_options.access_log = server->access_log_.get();
   service_options.max_in_flight = config.max_in_flight;
-  server->service_ = std::make_unique<WithdrawService>(upstream, std::move(service_options));
+  service_options.max_watches = config.max_watches;
+  service_options.watch_interval = config.watch_interval;
+  service_options.min_watch_interval = config.min_watch_interval;
+  server->service_ = std::make_unique<OsmMessageService>(upstream, std::move(service_options));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -80,6 +84,9 @@ absl::StatusOr<std::unique_ptr<AdapterServer>> AdapterServer::Start(const Adapte
                              millis(config.keepalive_min_time));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.SetMaxReceiveMessageSize(kMaxRequestMessageBytes);
+  // The largest answer of the message group (ListCaseMessages,
+  // PollNewMessages), which clients must accept too.
+  builder.SetMaxSendMessageSize(static_cast<int>(kMaxResponseMessageBytes));
   // No bandwidth-delay-product probing: its PINGs grow the flow-control
   // window for large transfers, and a Withdraw is a few hundred bytes each
   // way; on every busy connection they cost a timer wake-up, a write and a
@@ -144,6 +151,8 @@ void AdapterServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   metrics_server_.reset();
   if (server_ != nullptr) {  // null when Start() failed half-way
+    // Watches end first: they would otherwise hold the drain to its end.
+    service_->EndWatches();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }

@@ -18,7 +18,7 @@
 #include "server/observability/metrics_http_server.h"
 #include "server/osm/credentials.h"
 #include "server/service/adapter_metrics.h"
-#include "server/service/withdraw_service.h"
+#include "server/service/message_service.h"
 #include "server/upstream/upstream_client.h"
 
 namespace osm {
@@ -66,7 +66,7 @@ class AdapterServer {
   std::unique_ptr<AccessLog> access_log_;
   std::shared_ptr<CredentialsProvider> credentials_;
   std::unique_ptr<UpstreamClient> owned_upstream_;
-  std::unique_ptr<WithdrawService> service_;
+  std::unique_ptr<OsmMessageService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsHttpServer> metrics_server_;
   std::string address_;

@@ -27,6 +27,8 @@ constexpr AdapterReasonInfo kReasons[] = {
     {AdapterReason::kCancelled, "CANCELLED", StatusCode::CANCELLED, true},
     {AdapterReason::kUpstreamTransportError, "UPSTREAM_TRANSPORT_ERROR", StatusCode::INTERNAL,
      true},
+    {AdapterReason::kTooManyWatches, "TOO_MANY_WATCHES", StatusCode::RESOURCE_EXHAUSTED, false},
+    {AdapterReason::kShuttingDown, "SHUTTING_DOWN", StatusCode::UNAVAILABLE, false},
 };
 
 }  // namespace

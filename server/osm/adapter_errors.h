@@ -31,6 +31,8 @@ enum class AdapterReason {
   kUpstreamTimeout,
   kCancelled,
   kUpstreamTransportError,
+  kTooManyWatches,
+  kShuttingDown,
 };
 
 struct AdapterReasonInfo {

@@ -113,24 +113,13 @@ OsmBody ParseStruct(absl::string_view json) {
 
 // ---- Building the status ---------------------------------------------------
 
-// For values that go into ASCII-only places (gRPC metadata): printable ASCII
-// is kept, everything else becomes '?'.
-std::string SanitizeAscii(absl::string_view text, std::size_t max_bytes) {
-  std::string out(text.substr(0, max_bytes));
-  for (char& c : out) {
-    if (c < 0x20 || c > 0x7E) c = '?';
-  }
-  return out;
-}
-
 // `error_code` is the sanitized, redacted one.
 std::string DescribeAnswer(const HttpResponse& http, const OsmBody& body,
-                           absl::string_view error_code) {
+                           absl::string_view error_code, std::size_t body_limit) {
   std::string text = absl::StrCat("OSM answered HTTP ", http.status);
   if (!error_code.empty()) absl::StrAppend(&text, " with error code ", error_code);
   if (http.body_truncated) {
-    absl::StrAppend(&text, " with a body larger than ", kMaxResponseBodyBytes,
-                    " bytes, which was cut off");
+    absl::StrAppend(&text, " with a body larger than ", body_limit, " bytes, which was cut off");
   } else if (body.shape == OsmBody::Shape::kWrongTypes) {
     absl::StrAppend(&text, " with an error code that is neither a string nor a number");
   } else if (body.shape == OsmBody::Shape::kNotJsonObject) {
@@ -140,7 +129,8 @@ std::string DescribeAnswer(const HttpResponse& http, const OsmBody& body,
   return text;
 }
 
-MappedWithdraw MapTransportError(const absl::Status& error) {
+template <typename Answer>
+MappedOutcome<Answer> MapTransportError(const absl::Status& error) {
   AdapterReason reason;
   std::string message;
   switch (error.code()) {
@@ -161,13 +151,21 @@ MappedWithdraw MapTransportError(const absl::Status& error) {
       message = absl::StrCat("the request to OSM failed: ", error.message());
       break;
   }
-  MappedWithdraw result;
+  MappedOutcome<Answer> result;
   result.reason = std::string(Describe(reason).name);
   result.status = AdapterError(reason, message);
   return result;
 }
 
 }  // namespace
+
+std::string SanitizeAscii(absl::string_view text, std::size_t max_bytes) {
+  std::string out(text.substr(0, max_bytes));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7E) c = '?';
+  }
+  return out;
+}
 
 OsmBody ParseOsmBody(absl::string_view body) {
   OsmBody out;
@@ -278,29 +276,38 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
   return std::clamp(when - now, absl::ZeroDuration(), kMaxDelay);
 }
 
-MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
-                                  const CallSecrets& secrets) {
-  if (!outcome.ok()) return MapTransportError(outcome.status());
+const HttpResponse& RedactEchoedSecrets(const HttpResponse& http, const CallSecrets& secrets,
+                                        std::optional<HttpResponse>& storage) {
+  if (secrets.empty()) return http;
+  bool echoed = secrets.AppearIn(http.body);
+  for (const auto& [name, value] : http.headers) echoed = echoed || secrets.AppearIn(value);
+  if (!echoed) return http;
+  storage = http;
+  storage->body = secrets.Redact(storage->body);
+  for (auto& [name, value] : storage->headers) value = secrets.Redact(value);
+  return *storage;
+}
+
+namespace {
+
+// The mapping of every operation; `Answer` is WithdrawResponse or OsmAnswer,
+// which have the same fields.
+template <typename Answer>
+MappedOutcome<Answer> MapOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
+                                 const CallSecrets& secrets, OperationKind kind,
+                                 std::size_t body_limit) {
+  if (!outcome.ok()) return MapTransportError<Answer>(outcome.status());
   // Redacted before anything is parsed or cut, so no part of a secret the
   // upstream echoed survives; copied only when there is something to redact.
   std::optional<HttpResponse> redacted;
-  if (!secrets.empty()) {
-    bool echoed = secrets.AppearIn(outcome->body);
-    for (const auto& [name, value] : outcome->headers) echoed = echoed || secrets.AppearIn(value);
-    if (echoed) {
-      redacted = *outcome;
-      redacted->body = secrets.Redact(redacted->body);
-      for (auto& [name, value] : redacted->headers) value = secrets.Redact(value);
-    }
-  }
-  const HttpResponse& http = redacted ? *redacted : *outcome;
+  const HttpResponse& http = RedactEchoedSecrets(*outcome, secrets, redacted);
   // A cut-off body is not parsed: its end is missing.
   OsmBody body = http.body_truncated ? OsmBody{OsmBody::Shape::kNotJsonObject, "", "", ""}
                                      : ParseOsmBody(http.body);
   const absl::string_view header_request_id = http.header("x-request-id");
 
-  MappedWithdraw result;
-  WithdrawResponse& response = result.response;
+  MappedOutcome<Answer> result;
+  Answer& response = result.response;
   response.set_http_status(http.status);
   // Parsing may have unescaped a secret that the raw body hid.
   response.set_error_code(SanitizeAscii(secrets.Redact(body.error_code), kMaxErrorCodeBytes));
@@ -330,9 +337,10 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
     result.reason =
         http.status >= 300 && http.status < 400 ? "UPSTREAM_REDIRECT" : "UPSTREAM_HTTP_ERROR";
   } else {
-    // A 2xx that is not a plain success: whether the message was withdrawn
-    // cannot be told.
-    code = StatusCode::UNKNOWN;
+    // A 2xx that is not a plain success: whether a write happened cannot be
+    // told; a read only failed.
+    code = kind == OperationKind::kRead && (http.body_truncated || !body_ok) ? StatusCode::INTERNAL
+                                                                             : StatusCode::UNKNOWN;
     if (http.body_truncated) {
       adapter_reason = AdapterReason::kUpstreamResponseTooLarge;
     } else if (!body_ok) {
@@ -363,11 +371,24 @@ MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, a
 
   const std::string message = !response.error_msg().empty() && body_ok && !http.body_truncated
                                   ? response.error_msg()
-                                  : DescribeAnswer(http, body, response.error_code());
+                                  : DescribeAnswer(http, body, response.error_code(), body_limit);
   result.status = MakeRichStatus(code, message, info,
                                  {response.request_id().empty() ? nullptr : &request_info,
                                   result.retry_delay ? &retry_info : nullptr, &response});
   return result;
+}
+
+}  // namespace
+
+MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
+                                  const CallSecrets& secrets) {
+  return MapOutcome<WithdrawResponse>(outcome, now, secrets, OperationKind::kWrite,
+                                      kMaxResponseBodyBytes);
+}
+
+MappedAnswer MapOsmAnswer(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
+                          const CallSecrets& secrets, OperationKind kind, std::size_t body_limit) {
+  return MapOutcome<huaweicloud::osm::v2::OsmAnswer>(outcome, now, secrets, kind, body_limit);
 }
 
 }  // namespace osm

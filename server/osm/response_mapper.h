@@ -22,17 +22,28 @@ inline constexpr std::size_t kMaxErrorMsgBytes = 1024;
 inline constexpr std::size_t kMaxRequestIdBytes = 128;
 inline constexpr std::size_t kMaxRawBodyInMessageBytes = 256;
 
-// The gRPC result of one Withdraw call, and what the call's trailers and logs
-// need to know about it.
-struct MappedWithdraw {
+// The gRPC result of one call, and what the call's trailers and logs need to
+// know about it. `Answer` is the message that carries OSM's answer:
+// WithdrawResponse for Withdraw, OsmAnswer for the other operations.
+template <typename Answer>
+struct MappedOutcome {
   grpc::Status status;
-  // OSM's answer; meaningful when OSM answered (http_status != 0), and the
-  // response message when `status` is OK.
-  huaweicloud::osm::v2::WithdrawResponse response;
+  // OSM's answer; meaningful when OSM answered (http_status != 0), and for
+  // Withdraw the response message when `status` is OK.
+  Answer response;
   // ErrorInfo.reason; empty when OK.
   std::string reason;
   // From the upstream's Retry-After, when it sent a usable one.
   std::optional<absl::Duration> retry_delay;
+};
+using MappedWithdraw = MappedOutcome<huaweicloud::osm::v2::WithdrawResponse>;
+using MappedAnswer = MappedOutcome<huaweicloud::osm::v2::OsmAnswer>;
+
+// Whether an operation changes something in OSM, which decides what a 2xx
+// that cannot be read means (rule 4 of message_service.proto).
+enum class OperationKind {
+  kWrite,  // UNKNOWN: whether OSM acted cannot be told
+  kRead,   // INTERNAL: nothing changed, the answer is just unusable
 };
 
 // Maps an upstream outcome (a transport error or an HTTP answer) to the
@@ -43,6 +54,22 @@ struct MappedWithdraw {
 // message_service.proto for the rules.
 MappedWithdraw MapWithdrawOutcome(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
                                   const CallSecrets& secrets = CallSecrets());
+
+// MapWithdrawOutcome for the other operations: the same rules, with
+// OsmAnswer as the detail, `kind` deciding rule 4, and `body_limit` the
+// request's limit on the body (named when a body was cut off). An OK result
+// means a 2xx without an error code: a read must still parse the body.
+MappedAnswer MapOsmAnswer(const absl::StatusOr<HttpResponse>& outcome, absl::Time now,
+                          const CallSecrets& secrets, OperationKind kind, std::size_t body_limit);
+
+// `http`, or, when it holds one of `secrets` (in its body or a kept
+// header), a copy in `storage` with each replaced by "[REDACTED]".
+const HttpResponse& RedactEchoedSecrets(const HttpResponse& http, const CallSecrets& secrets,
+                                        std::optional<HttpResponse>& storage);
+
+// For values that go into ASCII-only places (gRPC metadata): printable ASCII
+// is kept, everything else becomes '?', cut to `max_bytes`.
+std::string SanitizeAscii(absl::string_view text, std::size_t max_bytes);
 
 // The gRPC code an HTTP status means when no known error code decides:
 // google/rpc/code.proto's HTTP mapping read backwards, plus docs/errors.md's

@@ -61,15 +61,12 @@ HttpRequest BuildWithdrawHttpRequest(const UpstreamUrl& upstream,
   return http;
 }
 
-absl::StatusOr<SignedHttpRequest> BuildSignedWithdrawHttpRequest(
-    const UpstreamUrl& upstream, const huaweicloud::osm::v2::WithdrawRequest& request,
-    const AkSkCredentials& credentials, absl::Time now, absl::Time deadline) {
+absl::StatusOr<SignedHttpRequest> SignHttpRequest(
+    HttpRequest http, SignableRequest signable, const UpstreamUrl& upstream,
+    const AkSkCredentials& credentials, absl::Time now,
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> sent_headers) {
   SignedHttpRequest out;
-  out.http = BuildWithdrawHttpRequest(upstream, request, /*token=*/{}, deadline);
-  SignableRequest signable;
-  signable.method = out.http.method;
-  signable.path =
-      absl::StrCat(upstream.prefix, WithdrawPath(request.case_id(), request.message_id()));
+  out.http = std::move(http);
   auto add = [&](absl::string_view name, absl::string_view value, bool send) {
     if (value.empty()) return;
     signable.headers.emplace_back(std::string(name), std::string(value));
@@ -79,9 +76,7 @@ absl::StatusOr<SignedHttpRequest> BuildSignedWithdrawHttpRequest(
   add("X-Sdk-Date", FormatSdkDate(now), true);
   add("X-Domain-Id", credentials.domain_id, true);
   add("X-Security-Token", credentials.security_token, true);
-  // Already among the headers.
-  add("X-Language", request.language(), false);
-  add("X-Time-Zone", request.time_zone(), false);
+  for (const auto& [name, value] : sent_headers) add(name, value, false);
 
   absl::StatusOr<RequestSignature> signature =
       SignRequest(signable, credentials.access_key, credentials.secret_key);
@@ -89,6 +84,19 @@ absl::StatusOr<SignedHttpRequest> BuildSignedWithdrawHttpRequest(
   out.http.headers.push_back(absl::StrCat("Authorization: ", signature->authorization));
   out.signature = std::move(signature->signature);
   return out;
+}
+
+absl::StatusOr<SignedHttpRequest> BuildSignedWithdrawHttpRequest(
+    const UpstreamUrl& upstream, const huaweicloud::osm::v2::WithdrawRequest& request,
+    const AkSkCredentials& credentials, absl::Time now, absl::Time deadline) {
+  SignableRequest signable;
+  signable.method = "POST";
+  signable.path =
+      absl::StrCat(upstream.prefix, WithdrawPath(request.case_id(), request.message_id()));
+  return SignHttpRequest(
+      BuildWithdrawHttpRequest(upstream, request, /*token=*/{}, deadline), std::move(signable),
+      upstream, credentials, now,
+      {{"X-Language", request.language()}, {"X-Time-Zone", request.time_zone()}});
 }
 
 absl::string_view UserAgent() { return "osm-grpc-adapter/" OSM_ADAPTER_VERSION; }

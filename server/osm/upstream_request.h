@@ -1,7 +1,9 @@
 #ifndef OSM_SERVER_OSM_UPSTREAM_REQUEST_H_
 #define OSM_SERVER_OSM_UPSTREAM_REQUEST_H_
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -38,6 +40,17 @@ struct SignedHttpRequest {
   // The signature in its Authorization header.
   std::string signature;
 };
+
+// Signs `http` ("SDK-HMAC-SHA256") with `credentials` as of `now`:
+// `signable` holds its method, path, query and body; adds Host (the
+// authority of `upstream`), X-Sdk-Date, and X-Domain-Id and
+// X-Security-Token when the credentials have them, then Authorization.
+// `sent_headers` are headers `http` already carries that are signed too
+// (empty values are skipped).
+absl::StatusOr<SignedHttpRequest> SignHttpRequest(
+    HttpRequest http, SignableRequest signable, const UpstreamUrl& upstream,
+    const AkSkCredentials& credentials, absl::Time now,
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> sent_headers);
 
 // The upstream request for a validated Withdraw call, signed
 // ("SDK-HMAC-SHA256") with `credentials` as of `now`. Besides the headers of

@@ -9,6 +9,15 @@
 #include "server/osm/osm_error_codes.h"
 
 namespace osm {
+
+absl::string_view RpcMethodName(RpcMethod method) {
+  static constexpr absl::string_view kNames[kRpcMethodCount] = {
+      "Withdraw",         "SendMessage",      "ListMessages",
+      "ListMoreMessages", "PollNewMessages",  "CountUnreadMessages",
+      "MarkMessagesRead", "ListCaseMessages", "WatchNewMessages"};
+  return kNames[static_cast<int>(method)];
+}
+
 AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) {
   in_flight_ = registry->AddGauge("osm_adapter_calls_in_flight", "Calls being served now.");
   upstream_connections_ = registry->AddGauge("osm_adapter_upstream_connections",
@@ -16,15 +25,19 @@ AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) 
   upstream_retries_ =
       registry->AddCounter("osm_adapter_upstream_retries_total",
                            "Upstream requests tried again after failing before anything was sent.");
-  for (int code = 0; code < static_cast<int>(std::size(calls_)); ++code) {
-    calls_[code] = registry->AddCounter(
-        "osm_adapter_calls_total", "Finished calls by method and gRPC status code.",
-        {{"method", "Withdraw"},
-         {"code", std::string(StatusCodeName(static_cast<grpc::StatusCode>(code)))}});
+  watches_ = registry->AddGauge("osm_adapter_watches", "WatchNewMessages streams open now.");
+  for (int method = 0; method < kRpcMethodCount; ++method) {
+    const std::string name(RpcMethodName(static_cast<RpcMethod>(method)));
+    for (int code = 0; code < static_cast<int>(std::size(calls_[method])); ++code) {
+      calls_[method][code] = registry->AddCounter(
+          "osm_adapter_calls_total", "Finished calls by method and gRPC status code.",
+          {{"method", name},
+           {"code", std::string(StatusCodeName(static_cast<grpc::StatusCode>(code)))}});
+    }
+    call_duration_[method] = registry->AddHistogram("osm_adapter_call_duration_seconds",
+                                                    "Time from a call's arrival to its status.",
+                                                    LatencyBuckets(), {{"method", name}});
   }
-  call_duration_ = registry->AddHistogram("osm_adapter_call_duration_seconds",
-                                          "Time from a call's arrival to its status.",
-                                          LatencyBuckets(), {{"method", "Withdraw"}});
   upstream_duration_ =
       registry->AddHistogram("osm_adapter_upstream_duration_seconds",
                              "Time spent on the upstream request.", LatencyBuckets());
@@ -43,11 +56,18 @@ AdapterMetrics::AdapterMetrics(MetricsRegistry* registry) : registry_(registry) 
   UpstreamCounter(200, known_code_count_, "");
 }
 
-void AdapterMetrics::CallFinished(grpc::StatusCode code, absl::Duration total) {
-  const int index = static_cast<int>(code);
-  if (index >= 0 && index < static_cast<int>(std::size(calls_))) calls_[index]->Increment();
-  call_duration_->Observe(absl::ToDoubleSeconds(total));
+void AdapterMetrics::CallFinished(grpc::StatusCode code, absl::Duration total, RpcMethod method) {
+  StreamFinished(code, total, method);
   in_flight_->Add(-1);
+}
+
+void AdapterMetrics::StreamFinished(grpc::StatusCode code, absl::Duration total, RpcMethod method) {
+  const int row = static_cast<int>(method);
+  const int index = static_cast<int>(code);
+  if (index >= 0 && index < static_cast<int>(std::size(calls_[row]))) {
+    calls_[row][index]->Increment();
+  }
+  call_duration_[row]->Observe(absl::ToDoubleSeconds(total));
 }
 
 Counter* AdapterMetrics::UpstreamCounter(int http_status, int code_slot,

@@ -14,6 +14,22 @@
 
 namespace osm {
 
+// The RPCs of MessageService, as the metrics and the access log name them.
+enum class RpcMethod {
+  kWithdraw,
+  kSendMessage,
+  kListMessages,
+  kListMoreMessages,
+  kPollNewMessages,
+  kCountUnreadMessages,
+  kMarkMessagesRead,
+  kListCaseMessages,
+  kWatchNewMessages,
+};
+inline constexpr int kRpcMethodCount = 9;
+// The method's name in the contract, e.g. "Withdraw".
+absl::string_view RpcMethodName(RpcMethod method);
+
 // The adapter's metrics, registered once; each method is a few relaxed
 // atomic operations on the hot path.
 class AdapterMetrics {
@@ -21,7 +37,12 @@ class AdapterMetrics {
   explicit AdapterMetrics(MetricsRegistry* registry);
 
   void CallStarted() { in_flight_->Add(1); }
-  void CallFinished(grpc::StatusCode code, absl::Duration total);
+  void CallFinished(grpc::StatusCode code, absl::Duration total,
+                    RpcMethod method = RpcMethod::kWithdraw);
+  // A stream ended (it is not counted in flight).
+  void StreamFinished(grpc::StatusCode code, absl::Duration total, RpcMethod method);
+  // Watches (WatchNewMessages streams) open now.
+  Gauge* watches() { return watches_; }
   // An HTTP answer; `error_code` is OSM's (labelled only if it is a known
   // code, else "other", so that the upstream cannot grow the label set).
   void UpstreamAnswered(int http_status, absl::string_view error_code, absl::Duration elapsed);
@@ -41,9 +62,10 @@ class AdapterMetrics {
   Gauge* in_flight_;
   Gauge* upstream_connections_;
   Counter* upstream_retries_;
-  // By grpc::StatusCode, OK (0) to UNAUTHENTICATED (16).
-  Counter* calls_[grpc::StatusCode::UNAUTHENTICATED + 1];
-  Histogram* call_duration_;
+  Gauge* watches_;
+  // By method, then grpc::StatusCode, OK (0) to UNAUTHENTICATED (16).
+  Counter* calls_[kRpcMethodCount][grpc::StatusCode::UNAUTHENTICATED + 1];
+  Histogram* call_duration_[kRpcMethodCount];
   Histogram* upstream_duration_;
   // By the reasons of AdapterReasons() that are upstream failures.
   std::vector<std::pair<absl::string_view, Counter*>> failures_;

@@ -342,7 +342,9 @@ void CurlLoop::ReadCompletions() {
     auto node = active_.extract(raw->id);
     if (node.empty()) std::abort();  // every handle in the multi is in active_
     std::unique_ptr<CurlTransfer> transfer = std::move(node.mapped());
-    if (FailedBeforeSending(code) && ScheduleRetry(transfer)) continue;
+    const bool retryable = transfer->request.idempotent ? FailedWithoutAnswer(code)
+                                                        : FailedBeforeSending(code);
+    if (retryable && ScheduleRetry(transfer)) continue;
     absl::StatusOr<HttpResponse> outcome = TakeOutcome(code, *transfer);
     Complete(std::move(transfer), std::move(outcome));
   }

@@ -19,7 +19,7 @@ std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) 
   auto* transfer = static_cast<CurlTransfer*>(user);
   const std::size_t bytes = size * count;
   std::string& body = transfer->response.body;
-  if (body.size() + bytes > kMaxResponseBodyBytes) {
+  if (body.size() + bytes > transfer->request.max_response_body_bytes) {
     // CURLOPT_MAXFILESIZE does not stop a chunked body: stop it here.
     transfer->response.body_truncated = true;
     return CURL_WRITEFUNC_ERROR;
@@ -176,6 +176,11 @@ void CurlTransfer::ResetForRetry() {
 bool FailedBeforeSending(CURLcode code) {
   return code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
          code == CURLE_SSL_CONNECT_ERROR;
+}
+
+bool FailedWithoutAnswer(CURLcode code) {
+  return FailedBeforeSending(code) || code == CURLE_GOT_NOTHING || code == CURLE_SEND_ERROR ||
+         code == CURLE_RECV_ERROR;
 }
 
 absl::StatusOr<HttpResponse> TakeOutcome(CURLcode code, CurlTransfer& transfer) {

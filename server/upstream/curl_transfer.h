@@ -70,6 +70,11 @@ struct CurlTransfer {
 // left (connection refused, DNS, TLS handshake): safe to try again.
 bool FailedBeforeSending(CURLcode code);
 
+// Those, and failures after sending that brought no answer (nothing
+// received, the connection reset): safe to try again for an idempotent
+// request only.
+bool FailedWithoutAnswer(CURLcode code);
+
 // A finished attempt's outcome as the UpstreamClient contract describes
 // it: the response (a body cut off at the limit included), or UNAVAILABLE,
 // DEADLINE_EXCEEDED or INTERNAL. Moves the response out of `transfer`.

@@ -22,6 +22,9 @@ struct UpstreamUrl {
   std::string base() const { return scheme + "://" + authority + prefix; }
 };
 
+// The default limit on a response body; larger ones are cut off.
+inline constexpr std::size_t kMaxResponseBodyBytes = 1 << 20;
+
 // One upstream request. The transport sends it as given; it knows nothing of
 // what the headers or the body mean.
 struct HttpRequest {
@@ -35,6 +38,12 @@ struct HttpRequest {
   absl::Span<const absl::string_view> response_headers;
   // The transfer is aborted with DEADLINE_EXCEEDED when this passes.
   absl::Time deadline = absl::InfiniteFuture();
+  // The largest body read; a larger one is cut off (body_truncated).
+  std::size_t max_response_body_bytes = kMaxResponseBodyBytes;
+  // Sending the request twice does no harm (a read): a transfer that failed
+  // after sending, with no answer (connection reset, nothing received), is
+  // tried again like one that failed before sending.
+  bool idempotent = false;
 };
 
 // What came back from the upstream, when something did.
@@ -56,9 +65,6 @@ struct HttpResponse {
     return {};
   }
 };
-
-// The largest response body the adapter reads; larger ones are cut off.
-inline constexpr std::size_t kMaxResponseBodyBytes = 1 << 20;
 
 }  // namespace osm
 

@@ -33,7 +33,7 @@ TEST(HelpTest, OsmAdapterListsItsOwnFlagsOnlyWithTheirVariables) {
   const auto [exit_code, help] = RunCommand(absl::StrCat(OSM_ADAPTER_BINARY, " --help"));
   EXPECT_EQ(exit_code, 0);
   const std::vector<std::string> flags = ListedFlags(help);
-  EXPECT_EQ(flags.size(), 31u) << help;
+  EXPECT_EQ(flags.size(), 34u) << help;
   EXPECT_EQ(std::set<std::string>(flags.begin(), flags.end()).size(), flags.size());
   for (const char* flag : {"listen", "upstream", "max_in_flight", "grpc_memory_quota_mib",
                            "credentials_file", "tls_client_ca_file", "handshake_timeout"}) {

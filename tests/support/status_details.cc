@@ -19,6 +19,8 @@ DecodedDetails DecodeDetails(const grpc::Status& status) {
       any.UnpackTo(&decoded.request_infos.emplace_back());
     } else if (any.Is<huaweicloud::osm::v2::WithdrawResponse>()) {
       any.UnpackTo(&decoded.withdraw_responses.emplace_back());
+    } else if (any.Is<huaweicloud::osm::v2::OsmAnswer>()) {
+      any.UnpackTo(&decoded.osm_answers.emplace_back());
     } else {
       decoded.other_type_urls.push_back(any.type_url());
     }

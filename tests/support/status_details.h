@@ -22,6 +22,7 @@ struct DecodedDetails {
   std::vector<google::rpc::RetryInfo> retry_infos;
   std::vector<google::rpc::RequestInfo> request_infos;
   std::vector<huaweicloud::osm::v2::WithdrawResponse> withdraw_responses;
+  std::vector<huaweicloud::osm::v2::OsmAnswer> osm_answers;
   std::vector<std::string> other_type_urls;
 };
 

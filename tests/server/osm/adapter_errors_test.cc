@@ -21,7 +21,7 @@ TEST(AdapterErrorsTest, TheTableHasEveryReasonOnceInEnumOrder) {
     EXPECT_TRUE(names.insert(std::string(info.name)).second) << info.name;
     EXPECT_NE(info.code, grpc::StatusCode::OK) << info.name;
   }
-  EXPECT_EQ(names.size(), 12u);
+  EXPECT_EQ(names.size(), 14u);
 }
 
 TEST(AdapterErrorsTest, AdapterErrorBuildsTheStatusAndItsErrorInfo) {

@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/text_format.h"
 #include "server/osm/rich_status.h"
 #include "tests/support/status_details.h"
 
@@ -309,6 +311,154 @@ TEST(ValidateWithdrawRequestTest, OverLongTokenIsNotEchoed) {
   EXPECT_THAT(status.error_message(), ::testing::Not(::testing::HasSubstr(std::string(kToken))));
   EXPECT_THAT(status.error_details(), ::testing::Not(::testing::HasSubstr(std::string(kToken))));
   EXPECT_THAT(status.error_details(), ::testing::Not(::testing::HasSubstr("SECRET")));
+}
+
+// ---- The other operations of the message group -----------------------------
+
+template <typename Request>
+Request Parse(const std::string& text) {
+  Request request;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &request)) ADD_FAILURE() << text;
+  return request;
+}
+
+// "field: description" for every violation, or the code's name when the
+// status is not INVALID_ARGUMENT.
+template <typename Request>
+std::vector<std::string> Violations(const std::string& text) {
+  const grpc::Status status =
+      ValidateRequest(Parse<Request>(text), {kToken}, /*token_required=*/true);
+  std::vector<std::string> out;
+  if (status.ok()) return out;
+  if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+    out.push_back(absl::StrCat("code ", status.error_code()));
+    return out;
+  }
+  const DecodedDetails details = DecodeDetails(status);
+  for (const auto& bad_request : details.bad_requests) {
+    for (const auto& violation : bad_request.field_violations()) {
+      out.push_back(absl::StrCat(violation.field(), ": ", violation.description()));
+    }
+  }
+  return out;
+}
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+TEST(ValidateSendMessageTest, Limits) {
+  using huaweicloud::osm::v2::SendMessageRequest;
+  EXPECT_THAT(Violations<SendMessageRequest>(R"(case_id: "c1" content: "hi")"), IsEmpty());
+  EXPECT_THAT(Violations<SendMessageRequest>(""),
+              ElementsAre("case_id: is required", "content: is required"));
+  const std::string max_content(10000, 'x');
+  EXPECT_THAT(Violations<SendMessageRequest>(
+                  absl::StrCat(R"(case_id: "c1" content: ")", max_content, "\"")),
+              IsEmpty());
+  EXPECT_THAT(Violations<SendMessageRequest>(
+                  absl::StrCat(R"(case_id: "c1" content: ")", max_content, "y\"")),
+              ElementsAre("content: must be at most 10000 characters, got 10001"));
+  // Characters, not bytes: 10000 three-byte characters are allowed.
+  std::string wide;
+  for (int i = 0; i < 10000; ++i) wide += "\\344\\275\\240";
+  EXPECT_THAT(
+      Violations<SendMessageRequest>(absl::StrCat(R"(case_id: "c1" content: ")", wide, "\"")),
+      IsEmpty());
+  std::string ids;
+  for (int i = 0; i < 11; ++i) absl::StrAppend(&ids, R"( accessory_ids: "a)", i, "\"");
+  EXPECT_THAT(Violations<SendMessageRequest>(absl::StrCat(R"(case_id: "c1" content: "x")", ids)),
+              ElementsAre("accessory_ids: must have at most 10 ids, got 11"));
+  EXPECT_THAT(Violations<SendMessageRequest>(
+                  R"(case_id: "c1" content: "x" accessory_ids: "" accessory_ids: "a\nb")"
+                  R"( accessory_ids: "0123456789012345678901234567890123")"),
+              ElementsAre("accessory_ids[0]: must not be empty",
+                          "accessory_ids[1]: must not contain control characters",
+                          "accessory_ids[2]: must be at most 32 bytes, got 34"));
+  EXPECT_THAT(Violations<SendMessageRequest>(
+                  absl::StrCat(R"(case_id: "c1" content: "x" group_id: ")", std::string(65, 'g'),
+                               R"(" site: 7 language: "a\tb")")),
+              ElementsAre("group_id: must be at most 64 bytes, got 65",
+                          "language: must not contain control characters",
+                          "site: must be a Site value, got 7"));
+}
+
+TEST(ValidateListMessagesTest, Limits) {
+  using huaweicloud::osm::v2::ListMessagesRequest;
+  EXPECT_THAT(Violations<ListMessagesRequest>(R"(case_id: "c1" offset: 65535 limit: 100)"),
+              IsEmpty());
+  EXPECT_THAT(Violations<ListMessagesRequest>(R"(case_id: ".." offset: 65536 limit: 101)"),
+              ElementsAre("case_id: must not be \".\" or \"..\"",
+                          "offset: must be from 0 to 65535, got 65536",
+                          "limit: must be from 0 to 100, got 101"));
+  EXPECT_THAT(Violations<ListMessagesRequest>(R"(case_id: "c1" offset: -1 limit: -1)"),
+              ElementsAre("offset: must be from 0 to 65535, got -1",
+                          "limit: must be from 0 to 100, got -1"));
+}
+
+TEST(ValidateListMoreMessagesTest, Limits) {
+  using huaweicloud::osm::v2::ListMoreMessagesRequest;
+  EXPECT_THAT(Violations<ListMoreMessagesRequest>(
+                  R"(case_id: "c1" create_time: "2024-01-02T03:04:05Z" type: 1 limit: 1)"),
+              IsEmpty());
+  EXPECT_THAT(Violations<ListMoreMessagesRequest>(R"(case_id: "c1" type: 2)"),
+              ElementsAre("create_time: is required", "type: must be from 0 to 1, got 2",
+                          "limit: must be from 1 to 100, got 0"));
+  EXPECT_THAT(Violations<ListMoreMessagesRequest>(absl::StrCat(
+                  R"(case_id: "c1" limit: 1 create_time: ")", std::string(101, '1'), "\"")),
+              ElementsAre("create_time: must be at most 100 bytes, got 101"));
+}
+
+TEST(ValidatePollNewMessagesTest, CaseIds) {
+  using huaweicloud::osm::v2::PollNewMessagesRequest;
+  EXPECT_THAT(Violations<PollNewMessagesRequest>(R"(case_ids: "c1" case_ids: "c2")"), IsEmpty());
+  EXPECT_THAT(Violations<PollNewMessagesRequest>(""),
+              ElementsAre("case_ids: must name at least one case"));
+  EXPECT_THAT(
+      Violations<PollNewMessagesRequest>(absl::StrCat(
+          R"(case_ids: "" case_ids: "a,b" case_ids: "a\rb" case_ids: ")", std::string(33, 'c'),
+          R"(" last_message_time_id: ")", std::string(65, 'm'), "\"")),
+      ElementsAre("case_ids[0]: must not be empty",
+                  "case_ids[1]: must not contain \",\" (case ids are sent comma-joined)",
+                  "case_ids[2]: must not contain control characters",
+                  "case_ids[3]: must be at most 32 bytes, got 33",
+                  "last_message_time_id: must be at most 64 bytes, got 65"));
+  std::string many;
+  for (int i = 0; i < 101; ++i) absl::StrAppend(&many, R"( case_ids: "c)", i, "\"");
+  EXPECT_THAT(Violations<PollNewMessagesRequest>(many),
+              ElementsAre("case_ids: must name at most 100 cases, got 101"));
+}
+
+TEST(ValidateOtherRequestsTest, Limits) {
+  using namespace huaweicloud::osm::v2;  // NOLINT
+  EXPECT_THAT(Violations<CountUnreadMessagesRequest>(R"(case_ids: "c1" site: SITE_CHINA)"),
+              IsEmpty());
+  EXPECT_THAT(Violations<MarkMessagesReadRequest>(R"(case_id: "c1")"), IsEmpty());
+  EXPECT_THAT(Violations<MarkMessagesReadRequest>(""), ElementsAre("case_id: is required"));
+  // ShowCaseDetail's case ids may be 64 bytes long.
+  EXPECT_THAT(Violations<ListCaseMessagesRequest>(
+                  absl::StrCat(R"(case_id: ")", std::string(64, 'c'), "\"")),
+              IsEmpty());
+  EXPECT_THAT(Violations<ListCaseMessagesRequest>(
+                  absl::StrCat(R"(case_id: ")", std::string(65, 'c'), "\"")),
+              ElementsAre("case_id: must be at most 64 bytes, got 65"));
+  EXPECT_THAT(
+      Violations<WatchNewMessagesRequest>(R"(case_ids: "c1" poll_interval { seconds: 3600 })"),
+      IsEmpty());
+  EXPECT_THAT(
+      Violations<WatchNewMessagesRequest>(R"(case_ids: "c1" poll_interval { seconds: 3601 })"),
+      ElementsAre("poll_interval: must be from 0 to 1h"));
+  EXPECT_THAT(Violations<WatchNewMessagesRequest>(R"(case_ids: "c1" poll_interval { nanos: -1 })"),
+              ElementsAre("poll_interval: must be from 0 to 1h"));
+}
+
+TEST(ValidateRequestTest, TokenRulesAsForWithdraw) {
+  huaweicloud::osm::v2::ListMessagesRequest request;
+  request.set_case_id("c1");
+  EXPECT_EQ(ValidateRequest(request, {}, true).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(ValidateRequest(request, {}, false).ok());
+  const grpc::Status twice = ValidateRequest(request, {kToken, kToken}, true);
+  EXPECT_EQ(twice.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(twice.error_message(), ::testing::HasSubstr("x-auth-token must be sent once"));
 }
 
 }  // namespace

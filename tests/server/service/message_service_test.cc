@@ -3,7 +3,7 @@
 // reactor is driven exactly: completion inside Start(), completion later,
 // cancellation, overload, signing failure, trailers and details.
 
-#include "server/service/withdraw_service.h"
+#include "server/service/message_service.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -104,11 +104,11 @@ class PendingCall {
   int callbacks_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class WithdrawServiceTest : public ::testing::Test {
+class OsmMessageServiceTest : public ::testing::Test {
  protected:
-  void Start(WithdrawService::Options options = {}) {
+  void Start(OsmMessageService::Options options = {}) {
     options.pipeline.upstream = UpstreamUrl{"https", "osm.example.com", ""};
-    service_ = std::make_unique<WithdrawService>(&upstream_, std::move(options));
+    service_ = std::make_unique<OsmMessageService>(&upstream_, std::move(options));
     grpc::ServerBuilder builder;
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
@@ -120,12 +120,12 @@ class WithdrawServiceTest : public ::testing::Test {
   }
 
   FakeUpstreamClient upstream_;
-  std::unique_ptr<WithdrawService> service_;
+  std::unique_ptr<OsmMessageService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MessageService::Stub> stub_;
 };
 
-TEST_F(WithdrawServiceTest, AnAnswerCompletedInsideStartFinishesTheCall) {
+TEST_F(OsmMessageServiceTest, AnAnswerCompletedInsideStartFinishesTheCall) {
   upstream_.CompleteInsideStart(
       Answer(200, R"({"error_code":"","error_msg":""})", {{"x-request-id", "r-inside"}}));
   Start();
@@ -143,7 +143,7 @@ TEST_F(WithdrawServiceTest, AnAnswerCompletedInsideStartFinishesTheCall) {
   EXPECT_THAT(http.headers, ::testing::Contains(absl::StrCat("X-Auth-Token: ", kToken)));
 }
 
-TEST_F(WithdrawServiceTest, ALaterAnswerWithAnOsmErrorCarriesTheDetailsAndTrailers) {
+TEST_F(OsmMessageServiceTest, ALaterAnswerWithAnOsmErrorCarriesTheDetailsAndTrailers) {
   Start();
   PendingCall call(*stub_);
   ASSERT_TRUE(upstream_.WaitForStarts(1));
@@ -166,7 +166,7 @@ TEST_F(WithdrawServiceTest, ALaterAnswerWithAnOsmErrorCarriesTheDetailsAndTraile
   EXPECT_EQ(details.withdraw_responses[0].error_code(), "OSM.01010015");
 }
 
-TEST_F(WithdrawServiceTest, TheCallersTokenIsRedactedWhereOsmEchoesIt) {
+TEST_F(OsmMessageServiceTest, TheCallersTokenIsRedactedWhereOsmEchoesIt) {
   Start();
   PendingCall call(*stub_);
   ASSERT_TRUE(upstream_.WaitForStarts(1));
@@ -183,7 +183,7 @@ TEST_F(WithdrawServiceTest, TheCallersTokenIsRedactedWhereOsmEchoesIt) {
   EXPECT_EQ(call.Trailer("x-request-id"), "id-[REDACTED]");
 }
 
-TEST_F(WithdrawServiceTest, ACancelledCallCancelsItsTransfer) {
+TEST_F(OsmMessageServiceTest, ACancelledCallCancelsItsTransfer) {
   Start();
   PendingCall call(*stub_);
   ASSERT_TRUE(upstream_.WaitForStarts(1));
@@ -198,7 +198,7 @@ TEST_F(WithdrawServiceTest, ACancelledCallCancelsItsTransfer) {
 
 // An answer and a cancellation at the same moment, many times: the call
 // ends once, with one of the two outcomes.
-TEST_F(WithdrawServiceTest, AnAnswerRacingACancellationFinishesTheCallOnce) {
+TEST_F(OsmMessageServiceTest, AnAnswerRacingACancellationFinishesTheCallOnce) {
   Start();
   constexpr int kRounds = 200;
   for (int i = 0; i < kRounds; ++i) {
@@ -214,8 +214,8 @@ TEST_F(WithdrawServiceTest, AnAnswerRacingACancellationFinishesTheCallOnce) {
   }
 }
 
-TEST_F(WithdrawServiceTest, BeyondMaxInFlightACallIsRefusedAtOnceWithARetryDelay) {
-  WithdrawService::Options options;
+TEST_F(OsmMessageServiceTest, BeyondMaxInFlightACallIsRefusedAtOnceWithARetryDelay) {
+  OsmMessageService::Options options;
   options.max_in_flight = 1;
   options.overload_retry_delay = absl::Milliseconds(1500);
   Start(std::move(options));
@@ -248,9 +248,9 @@ TEST_F(WithdrawServiceTest, BeyondMaxInFlightACallIsRefusedAtOnceWithARetryDelay
   EXPECT_TRUE(third.ok()) << third.error_code() << " " << third.error_message();
 }
 
-TEST_F(WithdrawServiceTest, ASigningFailureSendsNothing) {
+TEST_F(OsmMessageServiceTest, ASigningFailureSendsNothing) {
   NoCredentials credentials;
-  WithdrawService::Options options;
+  OsmMessageService::Options options;
   options.pipeline.credentials = &credentials;
   Start(std::move(options));
   PendingCall call(*stub_, /*token=*/"");
@@ -262,7 +262,7 @@ TEST_F(WithdrawServiceTest, ASigningFailureSendsNothing) {
   EXPECT_TRUE(upstream_.requests().empty());
 }
 
-TEST_F(WithdrawServiceTest, AnInvalidRequestSendsNothing) {
+TEST_F(OsmMessageServiceTest, AnInvalidRequestSendsNothing) {
   Start();
   PendingCall call(*stub_, /*token=*/"");
   const grpc::Status status = call.Wait();
@@ -270,7 +270,7 @@ TEST_F(WithdrawServiceTest, AnInvalidRequestSendsNothing) {
   EXPECT_TRUE(upstream_.requests().empty());
 }
 
-TEST_F(WithdrawServiceTest, ATransportFailureIsMappedWithItsReason) {
+TEST_F(OsmMessageServiceTest, ATransportFailureIsMappedWithItsReason) {
   upstream_.CompleteInsideStart(absl::UnavailableError("connection refused"));
   Start();
   PendingCall call(*stub_);

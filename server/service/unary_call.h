@@ -1,24 +1,31 @@
-#include "server/service/withdraw_service.h"
+#ifndef OSM_SERVER_SERVICE_UNARY_CALL_H_
+#define OSM_SERVER_SERVICE_UNARY_CALL_H_
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
 
 #include <atomic>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "server/base/hand_off.h"
 #include "server/observability/access_log.h"
 #include "server/osm/adapter_errors.h"
-#include "server/osm/response_mapper.h"
 #include "server/osm/rich_status.h"
 #include "server/service/adapter_metrics.h"
+#include "server/service/call_pipeline.h"
+#include "server/service/service_options.h"
+#include "server/upstream/upstream_client.h"
 
 namespace osm {
-namespace {
 
-using huaweicloud::osm::v2::WithdrawRequest;
-using huaweicloud::osm::v2::WithdrawResponse;
-
-// One Withdraw call. Lives from the handler until gRPC's OnDone().
+// One unary call of MessageService. Lives from the handler until gRPC's
+// OnDone(). `Operation` (operations.h) says what the call is: its Request
+// and Response, its RpcMethod, Prepare() (the request pipeline), Map() (the
+// answer) and the ids the access log names.
 //
 // Threads: Begin() or RefuseForOverload() runs in the handler on a gRPC
 // thread; the upstream callback on whichever thread completes the transfer
@@ -30,13 +37,16 @@ using huaweicloud::osm::v2::WithdrawResponse;
 // gRPC holds a Finish() made inside the handler back until the handler has
 // returned, so `this` outlives the handler. OnDone, last, records the call
 // in the metrics and the access log.
-class WithdrawCall final : public grpc::ServerUnaryReactor {
+template <typename Operation>
+class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
+  using Request = typename Operation::Request;
+  using Response = typename Operation::Response;
+
   // `in_flight` counts admitted calls, and is decremented in OnDone; null
   // for a call refused for overload.
-  WithdrawCall(UpstreamClient* upstream, const WithdrawService::Options& options,
-               std::atomic<int>* in_flight, grpc::CallbackServerContext* context,
-               const WithdrawRequest* request, WithdrawResponse* response)
+  UnaryCall(UpstreamClient* upstream, const ServiceOptions& options, std::atomic<int>* in_flight,
+            grpc::CallbackServerContext* context, const Request* request, Response* response)
       : upstream_(upstream),
         in_flight_(in_flight),
         options_(options),
@@ -53,9 +63,9 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
 
   // Runs the request pipeline, and calls OSM unless the call ends at once.
   void Begin() {
-    PreparedCall prepared = PrepareUpstreamRequest(
-        *request_, ReadCallMetadata(context_->client_metadata()), absl::Now(),
-        absl::FromChrono(context_->deadline()), options_.pipeline);
+    PreparedCall prepared =
+        Operation::Prepare(*request_, ReadCallMetadata(context_->client_metadata()), absl::Now(),
+                           absl::FromChrono(context_->deadline()), options_.pipeline);
     if (!prepared.refusal.ok()) {
       Complete(std::move(prepared.refusal));
       return;
@@ -94,12 +104,15 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
     // gRPC runs OnDone after Finish(), ordered inside its core (see Complete).
     HandOffReceived(this);
     const absl::Duration total = absl::Now() - started_;
-    if (options_.metrics != nullptr) options_.metrics->CallFinished(code_, total);
+    if (options_.metrics != nullptr) {
+      options_.metrics->CallFinished(code_, total, Operation::kMethod);
+    }
     if (options_.access_log != nullptr) {
       AccessLogEntry entry;
       entry.time = started_;
-      entry.case_id = request_->case_id();
-      entry.message_id = request_->message_id();
+      entry.method = RpcMethodName(Operation::kMethod);
+      entry.case_id = Operation::CaseId(*request_);
+      entry.message_id = Operation::MessageId(*request_);
       entry.code = code_;
       entry.reason = reason_;
       entry.http_status = http_status_;
@@ -113,7 +126,7 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
     }
     if (in_flight_ != nullptr) in_flight_->fetch_sub(1, std::memory_order_relaxed);
     // The server's Shutdown() returns after every OnDone: the service, the
-    // metrics and the log it wrote to may go (~WithdrawService).
+    // metrics and the log it wrote to may go (~OsmMessageService).
     HandOffSent(&options_);
     delete this;
   }
@@ -148,19 +161,20 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   void OnUpstreamDone(absl::StatusOr<HttpResponse> outcome) {
     const absl::Time now = absl::Now();
     upstream_elapsed_ = now - upstream_started_;
-    MappedWithdraw mapped = MapWithdrawOutcome(outcome, now, secrets_);
+    auto mapped = Operation::Map(*request_, outcome, now, secrets_);
     reason_ = mapped.reason;
+    const auto& answer = Operation::AnswerOf(mapped);
     if (outcome.ok()) {
       http_status_ = outcome->status;
-      error_code_ = mapped.response.error_code();
-      request_id_ = mapped.response.request_id();
+      error_code_ = answer.error_code();
+      request_id_ = answer.request_id();
       if (options_.metrics != nullptr) {
         options_.metrics->UpstreamAnswered(http_status_, error_code_, upstream_elapsed_);
       }
     } else if (options_.metrics != nullptr) {
       options_.metrics->UpstreamFailed(reason_, upstream_elapsed_);
     }
-    const std::string& request_id = mapped.response.request_id();
+    const std::string& request_id = answer.request_id();
     if (!request_id.empty()) context_->AddTrailingMetadata("x-request-id", request_id);
     if (mapped.retry_delay) AddRetryPushback(*mapped.retry_delay);
     if (mapped.status.ok()) *response_ = std::move(mapped.response);
@@ -169,10 +183,10 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
 
   UpstreamClient* const upstream_;
   std::atomic<int>* const in_flight_;
-  const WithdrawService::Options& options_;
+  const ServiceOptions& options_;
   grpc::CallbackServerContext* const context_;
-  const WithdrawRequest* const request_;
-  WithdrawResponse* const response_;
+  const Request* const request_;
+  Response* const response_;
   const absl::Time started_;
   // What the upstream must not echo back to the caller.
   CallSecrets secrets_;
@@ -187,27 +201,6 @@ class WithdrawCall final : public grpc::ServerUnaryReactor {
   std::string request_id_;
 };
 
-}  // namespace
-
-WithdrawService::WithdrawService(UpstreamClient* upstream, Options options)
-    : upstream_(upstream), options_(std::move(options)) {}
-
-// Destroyed after the server's Shutdown(), which gRPC returns only once every
-// call's OnDone has: see WithdrawCall::OnDone.
-WithdrawService::~WithdrawService() { HandOffReceived(&options_); }
-
-grpc::ServerUnaryReactor* WithdrawService::Withdraw(grpc::CallbackServerContext* context,
-                                                    const WithdrawRequest* request,
-                                                    WithdrawResponse* response) {
-  if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {
-    in_flight_.fetch_sub(1, std::memory_order_relaxed);
-    auto* refused = new WithdrawCall(upstream_, options_, nullptr, context, request, response);
-    refused->RefuseForOverload();
-    return refused;
-  }
-  auto* call = new WithdrawCall(upstream_, options_, &in_flight_, context, request, response);
-  call->Begin();
-  return call;
-}
-
 }  // namespace osm
+
+#endif  // OSM_SERVER_SERVICE_UNARY_CALL_H_

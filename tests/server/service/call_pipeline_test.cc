@@ -1,4 +1,4 @@
-#include "server/service/withdraw_pipeline.h"
+#include "server/service/call_pipeline.h"
 
 #include <map>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "server/service/withdraw_pipeline.h"
+#include "server/service/call_pipeline.h"
 
 #include <algorithm>
 #include <memory>
@@ -48,16 +48,16 @@ CallMetadata ReadCallMetadata(
   return out;
 }
 
-PreparedCall PrepareUpstreamRequest(const huaweicloud::osm::v2::WithdrawRequest& request,
-                                    const CallMetadata& metadata, absl::Time now,
-                                    absl::Time caller_deadline, const PipelineOptions& options) {
+PreparedCall PrepareCall(ValidateFn validate, BuildFn build, BuildSignedFn build_signed,
+                         const CallMetadata& metadata, absl::Time now, absl::Time caller_deadline,
+                         const PipelineOptions& options) {
   PreparedCall out;
   // A signing adapter acts as its own identity on every call: a caller's
   // token is neither required nor looked at, and never forwarded.
   const bool signing = options.credentials != nullptr;
   static const std::vector<absl::string_view> kNoTokens;
   const std::vector<absl::string_view>& tokens = signing ? kNoTokens : metadata.tokens;
-  out.refusal = ValidateWithdrawRequest(request, tokens, /*token_required=*/!signing);
+  out.refusal = validate(tokens, /*required=*/!signing);
   if (!out.refusal.ok()) return out;
   if (caller_deadline <= now) {
     out.refusal = AdapterError(AdapterReason::kDeadlineExceeded,
@@ -72,8 +72,7 @@ PreparedCall PrepareUpstreamRequest(const huaweicloud::osm::v2::WithdrawRequest&
       out.refusal = SigningFailure(credentials.status());
       return out;
     }
-    absl::StatusOr<SignedHttpRequest> signed_request =
-        BuildSignedWithdrawHttpRequest(options.upstream, request, **credentials, now, deadline);
+    absl::StatusOr<SignedHttpRequest> signed_request = build_signed(**credentials, now, deadline);
     if (!signed_request.ok()) {
       out.refusal = SigningFailure(signed_request.status());
       return out;
@@ -82,7 +81,7 @@ PreparedCall PrepareUpstreamRequest(const huaweicloud::osm::v2::WithdrawRequest&
     out.secrets.Add((*credentials)->security_token);
     out.secrets.Add(std::move(signed_request->signature));
   } else {
-    out.http = BuildWithdrawHttpRequest(options.upstream, request, tokens[0], deadline);
+    out.http = build(tokens[0], deadline);
     out.secrets.Add(std::string(tokens[0]));
   }
   for (const auto& [header, value] : metadata.trace) {
@@ -92,6 +91,23 @@ PreparedCall PrepareUpstreamRequest(const huaweicloud::osm::v2::WithdrawRequest&
     out.http.headers.push_back(absl::StrCat(header, ": ", value));
   }
   return out;
+}
+
+PreparedCall PrepareUpstreamRequest(const huaweicloud::osm::v2::WithdrawRequest& request,
+                                    const CallMetadata& metadata, absl::Time now,
+                                    absl::Time caller_deadline, const PipelineOptions& options) {
+  return PrepareCall(
+      [&](const std::vector<absl::string_view>& tokens, bool required) {
+        return ValidateWithdrawRequest(request, tokens, required);
+      },
+      [&](absl::string_view token, absl::Time deadline) {
+        return BuildWithdrawHttpRequest(options.upstream, request, token, deadline);
+      },
+      [&](const AkSkCredentials& credentials, absl::Time signing_time, absl::Time deadline) {
+        return BuildSignedWithdrawHttpRequest(options.upstream, request, credentials, signing_time,
+                                              deadline);
+      },
+      metadata, now, caller_deadline, options);
 }
 
 }  // namespace osm
