@@ -195,7 +195,7 @@ run_command() {
     die "as $user, scripts/run.sh ended before the adapter listened"
   fi
   grep -v '^\[' "$log" | tail -n 4
-  call "$user" "$home" 0 '^OK' --case_id=c1 --message_id=m1 --token=demo
+  call "$user" "$home" 0 '^OK' --case_id=C202611300001 --message_id=M100001 --token=demo
   call "$user" "$home" 5 NOT_FOUND --case_id=missing --message_id=m1 --token=demo
   call "$user" "$home" 7 PERMISSION_DENIED --case_id=forbidden --message_id=m1 --token=demo
   say "Ctrl-C (SIGINT to the run command's process group)"

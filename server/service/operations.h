@@ -41,7 +41,7 @@ struct WithdrawOperation {
 };
 
 // The parts every operation of the message group shares. `Derived` has
-// Request, Response, kMethod, kIdempotent, kMaxAnswerBytes, Build()
+// Request, Response, kMethod, kIdempotent, kNeverTwice, kMaxAnswerBytes, Build()
 // (message_requests.h) and MapOutcome() (message_mapping.h).
 template <typename Derived, typename RequestType, typename ResponseType>
 struct MessageOperation {
@@ -52,6 +52,7 @@ struct MessageOperation {
     PreparedCall prepared =
         PrepareMessageCall(request, Derived::Build(request), metadata, now, deadline, options);
     prepared.http.idempotent = Derived::kIdempotent;
+    prepared.http.fresh_connection = Derived::kNeverTwice;
     prepared.http.max_response_body_bytes = Derived::kMaxAnswerBytes;
     return prepared;
   }
@@ -76,8 +77,10 @@ struct SendMessageOperation
     : MessageOperation<SendMessageOperation, huaweicloud::osm::v2::SendMessageRequest,
                        huaweicloud::osm::v2::SendMessageResponse> {
   static constexpr RpcMethod kMethod = RpcMethod::kSendMessage;
-  // A duplicate message is worse than an error.
+  // A duplicate message is worse than an error: never retried, and sent
+  // on a connection of its own (HttpRequest::fresh_connection).
   static constexpr bool kIdempotent = false;
+  static constexpr bool kNeverTwice = true;
   static constexpr std::size_t kMaxAnswerBytes = kMaxWriteAnswerBytes;
   static OsmCall Build(const Request& request) { return SendMessageCall(request); }
   static MappedCall<Response> Map(const Request&, const absl::StatusOr<HttpResponse>& outcome,
@@ -92,6 +95,7 @@ struct ListMessagesOperation
                        huaweicloud::osm::v2::ListMessagesResponse> {
   static constexpr RpcMethod kMethod = RpcMethod::kListMessages;
   static constexpr bool kIdempotent = true;
+  static constexpr bool kNeverTwice = false;
   static constexpr std::size_t kMaxAnswerBytes = kMaxPageAnswerBytes;
   static OsmCall Build(const Request& request) { return ListMessagesCall(request); }
   static MappedCall<Response> Map(const Request& request,
@@ -107,6 +111,7 @@ struct ListMoreMessagesOperation
                        huaweicloud::osm::v2::ListMoreMessagesResponse> {
   static constexpr RpcMethod kMethod = RpcMethod::kListMoreMessages;
   static constexpr bool kIdempotent = true;
+  static constexpr bool kNeverTwice = false;
   static constexpr std::size_t kMaxAnswerBytes = kMaxPageAnswerBytes;
   static OsmCall Build(const Request& request) { return ListMoreMessagesCall(request); }
   static MappedCall<Response> Map(const Request&, const absl::StatusOr<HttpResponse>& outcome,
@@ -121,6 +126,7 @@ struct PollNewMessagesOperation
                        huaweicloud::osm::v2::PollNewMessagesResponse> {
   static constexpr RpcMethod kMethod = RpcMethod::kPollNewMessages;
   static constexpr bool kIdempotent = true;
+  static constexpr bool kNeverTwice = false;
   static constexpr std::size_t kMaxAnswerBytes = kMaxListAnswerBytes;
   static OsmCall Build(const Request& request) { return PollNewMessagesCall(request); }
   static MappedCall<Response> Map(const Request&, const absl::StatusOr<HttpResponse>& outcome,
@@ -136,6 +142,7 @@ struct CountUnreadMessagesOperation
                        huaweicloud::osm::v2::CountUnreadMessagesResponse> {
   static constexpr RpcMethod kMethod = RpcMethod::kCountUnreadMessages;
   static constexpr bool kIdempotent = true;
+  static constexpr bool kNeverTwice = false;
   static constexpr std::size_t kMaxAnswerBytes = kMaxPageAnswerBytes;
   static OsmCall Build(const Request& request) { return CountUnreadMessagesCall(request); }
   static MappedCall<Response> Map(const Request&, const absl::StatusOr<HttpResponse>& outcome,
@@ -151,6 +158,7 @@ struct MarkMessagesReadOperation
   static constexpr RpcMethod kMethod = RpcMethod::kMarkMessagesRead;
   // Marking read twice leaves the case as once.
   static constexpr bool kIdempotent = true;
+  static constexpr bool kNeverTwice = false;
   static constexpr std::size_t kMaxAnswerBytes = kMaxWriteAnswerBytes;
   static OsmCall Build(const Request& request) { return MarkMessagesReadCall(request); }
   static MappedCall<Response> Map(const Request&, const absl::StatusOr<HttpResponse>& outcome,
@@ -165,6 +173,7 @@ struct ListCaseMessagesOperation
                        huaweicloud::osm::v2::ListCaseMessagesResponse> {
   static constexpr RpcMethod kMethod = RpcMethod::kListCaseMessages;
   static constexpr bool kIdempotent = true;
+  static constexpr bool kNeverTwice = false;
   static constexpr std::size_t kMaxAnswerBytes = kMaxListAnswerBytes;
   static OsmCall Build(const Request& request) { return ListCaseMessagesCall(request); }
   static MappedCall<Response> Map(const Request&, const absl::StatusOr<HttpResponse>& outcome,

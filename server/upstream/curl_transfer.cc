@@ -148,6 +148,10 @@ absl::Status CurlTransfer::Attach(CurlEasy handle, long attempt_timeout_ms) {
                      request.method == "POST" ? nullptr : request.method.c_str());
   }
   curl_easy_setopt(raw, CURLOPT_URL, request.url.c_str());
+  // libcurl 7.88 sends a request again, unasked, when the kept-alive
+  // connection it reused dies before the first byte of the answer; the
+  // upstream may have read it already. A new connection is never reused.
+  curl_easy_setopt(raw, CURLOPT_FRESH_CONNECT, request.fresh_connection ? 1L : 0L);
   curl_easy_setopt(raw, CURLOPT_HTTPHEADER, header_list.get());
   curl_easy_setopt(raw, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(raw, CURLOPT_WRITEDATA, this);

@@ -44,6 +44,10 @@ struct HttpRequest {
   // after sending, with no answer (connection reset, nothing received), is
   // tried again like one that failed before sending.
   bool idempotent = false;
+  // Sent on a new connection, never on a kept-alive one: libcurl would
+  // silently send it again if a reused connection died before the answer.
+  // For what must never be sent twice.
+  bool fresh_connection = false;
 };
 
 // What came back from the upstream, when something did.
