@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "server/base/hand_off.h"
 #include "server/observability/access_log.h"
+#include "server/observability/log.h"
 #include "server/osm/adapter_errors.h"
 #include "server/osm/rich_status.h"
 #include "server/service/adapter_metrics.h"
@@ -72,11 +73,16 @@ void WatchRegistry::Remove(WatchCall* watch) {
 }
 
 void WatchRegistry::Close() {
-  MutexLock lock(&mu_);
-  closed_ = true;
-  // Under the lock: a watch leaves the registry in its OnDone, before it is
-  // deleted, so each one here is alive.
-  for (WatchCall* watch : open_) watch->EndSoon();
+  std::size_t open;
+  {
+    MutexLock lock(&mu_);
+    closed_ = true;
+    // Under the lock: a watch leaves the registry in its OnDone, before it
+    // is deleted, so each one here is alive.
+    for (WatchCall* watch : open_) watch->EndSoon();
+    open = open_.size();
+  }
+  Log(LogLevel::kInfo, "watches ending", {{"open", absl::StrCat(open)}});
 }
 
 WatchCall::WatchCall(UpstreamClient* upstream, const ServiceOptions& options, TimerQueue* timers,
