@@ -82,7 +82,7 @@ void WatchRegistry::Close() {
     for (WatchCall* watch : open_) watch->EndSoon();
     open = open_.size();
   }
-  Log(LogLevel::kInfo, "watches ending", {{"open", absl::StrCat(open)}});
+  if (open > 0) Log(LogLevel::kInfo, "watches ending", {{"open", absl::StrCat(open)}});
 }
 
 WatchCall::WatchCall(UpstreamClient* upstream, const ServiceOptions& options, TimerQueue* timers,
