@@ -179,6 +179,10 @@ void WatchCall::Poll() {
     WaitThenPoll(Backoff());
     return;
   }
+  {
+    MutexLock lock(&mu_);
+    starting_ = true;
+  }
   const UpstreamClient::TransferId id = upstream_->Start(
       std::move(prepared.http),
       [this, secrets = std::move(prepared.secrets)](absl::StatusOr<HttpResponse> outcome) {
@@ -186,12 +190,40 @@ void WatchCall::Poll() {
       });
   transfer_id_.store(id, std::memory_order_release);
   bool cancel;
+  Next next;
   {
     MutexLock lock(&mu_);
+    starting_ = false;
     // Cancelled while Start() ran: OnCancel may have found no id yet.
     cancel = cancelled_ && state_ == State::kPolling;
+    next = std::exchange(deferred_, Next());
   }
-  if (cancel) upstream_->Cancel(id);
+  // Either, and nothing after it: both may end the watch, and OnDone
+  // deletes it.
+  if (cancel) {
+    upstream_->Cancel(id);
+  } else {
+    Execute(std::move(next));
+  }
+}
+
+void WatchCall::Execute(Next next) {
+  switch (next.kind) {
+    case Next::Kind::kNothing:
+      break;
+    case Next::Kind::kWrite:
+      // batch_ is not touched again until OnWriteDone.
+      StartWrite(&batch_);
+      break;
+    case Next::Kind::kWait: {
+      MutexLock lock(&mu_);
+      WaitThenPoll(next.delay);
+      break;
+    }
+    case Next::Kind::kEnd:
+      End(std::move(next.status));
+      break;
+  }
 }
 
 void WatchCall::OnPollDone(absl::StatusOr<HttpResponse> outcome, const CallSecrets& secrets) {
@@ -206,14 +238,13 @@ void WatchCall::OnPollDone(absl::StatusOr<HttpResponse> outcome, const CallSecre
       options_.metrics->UpstreamFailed(mapped.reason, elapsed);
     }
   }
-  bool write = false;
-  grpc::Status end;
+  Next next;
   {
     MutexLock lock(&mu_);
     ++polls_;
     if (cancelled_) {
       state_ = State::kFinished;
-      end = EndingStatus();
+      next = Next::End(EndingStatus());
     } else if (mapped.status.ok()) {
       failures_ = 0;
       if (!mapped.response.last_message_time_id().empty()) {
@@ -229,25 +260,27 @@ void WatchCall::OnPollDone(absl::StatusOr<HttpResponse> outcome, const CallSecre
         batch_.set_last_message_time_id(poll_.last_message_time_id());
         batch_.set_request_id(mapped.response.request_id());
         state_ = State::kWriting;
-        write = true;
+        next.kind = Next::Kind::kWrite;
       } else {
-        WaitThenPoll(interval_);
+        next = Next::Wait(interval_);
       }
     } else if (!Transient(mapped.status.error_code())) {
       state_ = State::kFinished;
-      end = std::move(mapped.status);
       reason_ = mapped.reason;
+      next = Next::End(std::move(mapped.status));
     } else {
       ++failures_;
-      WaitThenPoll(std::max(Backoff(), mapped.retry_delay.value_or(absl::ZeroDuration())));
+      next = Next::Wait(std::max(Backoff(), mapped.retry_delay.value_or(absl::ZeroDuration())));
+    }
+    // The poll's Start() is still running on another thread, or on this one
+    // (the transfer ended inside it): it takes the next step when it
+    // returns, so that the watch cannot end under it.
+    if (starting_) {
+      deferred_ = std::move(next);
+      return;
     }
   }
-  if (write) {
-    // batch_ is not touched again until OnWriteDone.
-    StartWrite(&batch_);
-  } else if (!end.ok()) {
-    End(std::move(end));
-  }
+  Execute(std::move(next));
 }
 
 void WatchCall::OnWriteDone(bool ok) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <set>
+#include <utility>
 
 #include "huaweicloud/osm/v2/message_service.pb.h"
 #include "server/base/mutex.h"
@@ -47,8 +48,9 @@ class WatchRegistry {
 // States: waiting for the timer, polling (a transfer in flight), writing (a
 // batch in flight to the caller), finished. At most one of them at a time,
 // under `mu_`. Finish() is called once, never under `mu_`: from the timer
-// thread, the upstream callback or OnWriteDone. The reactor deletes itself
-// in OnDone.
+// thread, the upstream callback or OnWriteDone, and never while Poll() is
+// inside UpstreamClient::Start() (the poll's callback then leaves its next
+// step to Poll()), because OnDone deletes the reactor.
 class WatchCall final
     : public grpc::ServerWriteReactor<huaweicloud::osm::v2::WatchNewMessagesResponse> {
  public:
@@ -69,6 +71,20 @@ class WatchCall final
 
  private:
   enum class State { kWaiting, kPolling, kWriting, kFinished };
+
+  // What a finished poll leads to.
+  struct Next {
+    enum class Kind { kNothing, kWrite, kWait, kEnd };
+    static Next Wait(absl::Duration delay) { return {Kind::kWait, grpc::Status::OK, delay}; }
+    static Next End(grpc::Status status) {
+      return {Kind::kEnd, std::move(status), absl::ZeroDuration()};
+    }
+    Kind kind = Kind::kNothing;
+    grpc::Status status;
+    absl::Duration delay;
+  };
+  // Takes the step; never under `mu_`.
+  void Execute(Next next);
 
   void Poll();
   void OnPollDone(absl::StatusOr<HttpResponse> outcome, const CallSecrets& secrets);
@@ -98,6 +114,10 @@ class WatchCall final
   // The poll request; its marker is the last one OSM gave.
   huaweicloud::osm::v2::PollNewMessagesRequest poll_ ABSL_GUARDED_BY(mu_);
   int failures_ ABSL_GUARDED_BY(mu_) = 0;
+  // Poll() is inside UpstreamClient::Start(): a poll that ends meanwhile
+  // leaves its next step in `deferred_` for Poll() to take.
+  bool starting_ ABSL_GUARDED_BY(mu_) = false;
+  Next deferred_ ABSL_GUARDED_BY(mu_);
   huaweicloud::osm::v2::WatchNewMessagesResponse batch_ ABSL_GUARDED_BY(mu_);
   std::atomic<UpstreamClient::TransferId> transfer_id_{0};
   // Written before a poll's transfer starts, read in its callback.
