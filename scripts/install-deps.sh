@@ -6,9 +6,10 @@
 #
 #   build       what `cmake --preset default` needs to configure and build
 #               the adapter, the client and the benchmark tools
-#   test        the test suite, every test of it (GoogleTest, the Python and
-#               Node clients' runtimes, the deployment-file checks, and the
-#               attack suite's raw HTTP/2, front and upstream)
+#   test        the test suite, every test of it (GoogleTest, the Python,
+#               Node and Go clients' runtimes and toolchains, the
+#               deployment-file checks, and the attack suite's raw HTTP/2,
+#               front and upstream)
 #   demo        the demo OSM stand-in of scripts/run.sh
 #               (scripts/demo-upstream/osm_demo.py: Python's standard library)
 #   front       the front of deploy/haproxy (its container image)
@@ -23,7 +24,9 @@ build=(cmake make g++ pkg-config
        libabsl-dev libcurl4-openssl-dev libssl-dev golang-github-gogo-googleapis-dev
        libgoogle-perftools-dev libmicrohttpd-dev)
 test=(libgtest-dev libgmock-dev python3 python3-yaml python3-grpcio python3-protobuf git
-      python3-h2 haproxy nginx)
+      python3-h2 haproxy nginx
+      golang-go golang-google-grpc-dev golang-google-genproto-dev golang-google-protobuf-dev
+      golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc)
 demo=(python3)
 front=(haproxy)
 bench=(nginx libnginx-mod-http-echo nghttp2-client libbenchmark-dev openssl curl)
