@@ -107,8 +107,12 @@ MappedCall<Response> MapRead(const absl::StatusOr<HttpResponse>& outcome, absl::
     if (!json.empty()) {
       const auto parsed = google::protobuf::util::JsonStringToMessage(
           google::protobuf::StringPiece(json.data(), json.size()), &body, options);
+      // The parser's message quotes values unescaped: a secret that the raw
+      // body hid behind an escape would show in it.
       parse_error =
-          parsed.ok() ? "" : std::string(parsed.message().data(), parsed.message().size());
+          parsed.ok()
+              ? ""
+              : secrets.Redact(absl::string_view(parsed.message().data(), parsed.message().size()));
     }
     if (parse_error.empty() && !HasErrorCode(body)) {
       MappedCall<Response> out;
@@ -146,11 +150,12 @@ void CopyMessage(const internal::QueryMessageInfo& in, CaseMessage& out) {
   OsmTime created = ParseOsmTime(in.create_time());
   out.set_create_time(std::move(created.text));
   if (created.time) {
-    const absl::Duration since_epoch = *created.time - absl::UnixEpoch();
-    const std::int64_t seconds = absl::ToInt64Seconds(since_epoch);
+    // Whole seconds rounded down, so that nanos count forward even before
+    // 1970, as google.protobuf.Timestamp requires.
+    const std::int64_t seconds = absl::ToUnixSeconds(*created.time);
     out.mutable_create_timestamp()->set_seconds(seconds);
-    out.mutable_create_timestamp()->set_nanos(
-        static_cast<std::int32_t>(absl::ToInt64Nanoseconds(since_epoch - absl::Seconds(seconds))));
+    out.mutable_create_timestamp()->set_nanos(static_cast<std::int32_t>(
+        absl::ToInt64Nanoseconds(*created.time - absl::FromUnixSeconds(seconds))));
   }
   out.set_is_first_message(in.is_first_message() == 1);
   out.set_iam_user_type(in.iam_user_type());
@@ -223,11 +228,15 @@ OsmTime ParseOsmTime(const google::protobuf::Value& value) {
       "%Y-%m-%d%ET%H:%M:%E*S",     // no offset: UTC
       "%Y-%m-%d %H:%M:%E*S",
   };
+  // google.protobuf.Timestamp's range, years 1 to 9999: ParseTime also
+  // takes longer years and "infinite-future", which are none of the forms.
+  static const absl::Time kFirst = absl::FromUnixSeconds(-62'135'596'800);
+  static const absl::Time kEnd = absl::FromUnixSeconds(253'402'300'800);
   for (const char* form : kForms) {
     absl::Time time;
     std::string error;
     if (absl::ParseTime(form, text, absl::UTCTimeZone(), &time, &error)) {
-      out.time = time;
+      if (time >= kFirst && time < kEnd) out.time = time;
       break;
     }
   }

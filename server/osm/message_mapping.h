@@ -74,7 +74,8 @@ MappedCall<huaweicloud::osm::v2::ListCaseMessagesResponse> MapListCaseMessagesOu
 // those of OSM's Go SDK: "2006-01-02T15:04:05Z", RFC 3339 with an offset and
 // optional fractions, "2006-01-02T15:04:05" and "2006-01-02 15:04:05"
 // (read as UTC, as the SDKs do), and a count of seconds (10 digits or
-// fewer) or milliseconds (13 digits) since 1970.
+// fewer) or milliseconds (13 digits) since 1970. A time is always within
+// google.protobuf.Timestamp's range (years 1 to 9999).
 struct OsmTime {
   std::string text;
   std::optional<absl::Time> time;
