@@ -42,60 +42,19 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "fuzz/fuzz_checks.h"
-#include "google/rpc/error_details.pb.h"
 #include "server/osm/redaction.h"
 #include "server/osm/response_mapper.h"
-#include "server/osm/rich_status.h"
 #include "server/upstream/http_types.h"
-#include "tests/support/text_checks.h"
 
 namespace {
 
-using osm::fuzz::CountErrorInfos;
-using osm::fuzz::ForEachString;
-using osm::fuzz::IsPrintableAscii;
-using osm::fuzz::IsTokenLike;
-using osm::fuzz::ParsedDetails;
-using osm::testing::IsValidUtf8;
+using osm::fuzz::CheckMappedOutcome;
+using osm::fuzz::MappingInput;
+using osm::fuzz::ReadMappingInput;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
-
-std::string WithEchoes(absl::string_view text, absl::string_view secret) {
-  std::string escaped;
-  if (!secret.empty()) {
-    escaped = absl::StrFormat("\\u%04x", static_cast<unsigned char>(secret[0]));
-    escaped.append(secret.substr(1).data(), secret.size() - 1);
-  }
-  return absl::StrReplaceAll(text, {{"@S@", secret}, {"@U@", escaped}});
-}
-
-absl::StatusOr<osm::HttpResponse> Outcome(absl::string_view status_line,
-                                          std::vector<absl::string_view>& lines,
-                                          absl::string_view secret) {
-  if (absl::StartsWith(status_line, "T")) {
-    status_line.remove_prefix(1);
-    const std::size_t space = status_line.find(' ');
-    unsigned code = 0;
-    if (!absl::SimpleAtoi(status_line.substr(0, space), &code)) code = 0;
-    const auto status_code = static_cast<absl::StatusCode>(1 + (code + 15) % 16);
-    const absl::string_view message =
-        space == absl::string_view::npos ? absl::string_view() : status_line.substr(space + 1);
-    return absl::Status(status_code, message);
-  }
-  osm::HttpResponse http;
-  if (!absl::SimpleAtoi(status_line, &http.status)) http.status = 0;
-  http.headers.emplace_back("x-request-id", WithEchoes(lines[1], secret));
-  http.headers.emplace_back("retry-after", WithEchoes(lines[2], secret));
-  http.body_truncated = absl::StrContains(lines[4], 't');
-  http.body = WithEchoes(lines[5], secret);
-  return http;
-}
 
 void CheckParseOsmBody(absl::string_view body) {
   const osm::OsmBody parsed = osm::ParseOsmBody(body);
@@ -114,69 +73,15 @@ void CheckMapped(const absl::StatusOr<osm::HttpResponse>& outcome, absl::string_
   osm::CallSecrets secrets;
   secrets.Add(std::string(secret));
   const osm::MappedWithdraw mapped = osm::MapWithdrawOutcome(outcome, kNow, secrets);
-  const grpc::Status& status = mapped.status;
-  const auto& response = mapped.response;
-
-  OSM_FUZZ_CHECK(status.error_message().size() <= osm::kMaxStatusMessageBytes,
-                 "the status message is at most 1024 bytes");
-  OSM_FUZZ_CHECK(IsValidUtf8(status.error_message()), "the status message is valid UTF-8");
-  OSM_FUZZ_CHECK(response.error_code().size() <= osm::kMaxErrorCodeBytes,
-                 "the error code is bounded");
-  OSM_FUZZ_CHECK(response.request_id().size() <= osm::kMaxRequestIdBytes,
-                 "the request id is bounded");
-  OSM_FUZZ_CHECK(IsPrintableAscii(response.request_id()),
-                 "the request id (a trailer) is printable ASCII");
-  OSM_FUZZ_CHECK(IsValidUtf8(response.error_msg()), "the error message is valid UTF-8");
-  if (mapped.retry_delay) {
-    OSM_FUZZ_CHECK(
-        *mapped.retry_delay >= absl::ZeroDuration() && *mapped.retry_delay <= absl::Hours(24),
-        "a Retry-After delay is between 0 and a day");
-  }
-
-  if (status.ok()) {
-    OSM_FUZZ_CHECK(outcome.ok(), "a transport error is never OK");
-    OSM_FUZZ_CHECK(outcome->status >= 200 && outcome->status < 300, "only a 2xx is OK");
-    OSM_FUZZ_CHECK(!outcome->body_truncated, "a cut-off body is never OK");
-    OSM_FUZZ_CHECK(response.error_code().empty(), "never OK with a non-empty error code");
-    OSM_FUZZ_CHECK(status.error_details().empty(), "OK carries no details");
-    OSM_FUZZ_CHECK(mapped.reason.empty(), "OK has no reason");
-  } else {
-    const google::rpc::Status details = ParsedDetails(status);
-    OSM_FUZZ_CHECK(CountErrorInfos(details) == 1, "exactly one ErrorInfo in a non-OK status");
-    google::rpc::ErrorInfo info;
-    for (const auto& detail : details.details()) {
-      if (detail.UnpackTo(&info)) break;
-    }
-    OSM_FUZZ_CHECK(!info.reason().empty() && info.reason() == mapped.reason,
-                   "the ErrorInfo's reason is the mapping's reason");
-    OSM_FUZZ_CHECK(!info.domain().empty(), "the ErrorInfo has a domain");
-    if (!secret.empty()) {
-      ForEachString(details, [&](absl::string_view text) {
-        OSM_FUZZ_CHECK(!absl::StrContains(text, secret), "the token is not in the details");
-      });
-    }
-  }
-
-  if (!secret.empty()) {
-    OSM_FUZZ_CHECK(!absl::StrContains(status.error_message(), secret) &&
-                       !absl::StrContains(mapped.reason, secret),
-                   "the token is not in the status message or reason");
-    ForEachString(response, [&](absl::string_view text) {
-      OSM_FUZZ_CHECK(!absl::StrContains(text, secret), "the token is not in the response");
-    });
-  }
+  CheckMappedOutcome(outcome, mapped, mapped.response, secret);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const absl::string_view input(reinterpret_cast<const char*>(data), size);
-  std::vector<absl::string_view> lines = absl::StrSplit(input, absl::MaxSplits('\n', 5));
-  lines.resize(6);
-  const absl::string_view secret = IsTokenLike(lines[3]) ? lines[3] : absl::string_view();
-
-  const absl::StatusOr<osm::HttpResponse> outcome = Outcome(lines[0], lines, secret);
-  if (outcome.ok()) CheckParseOsmBody(outcome->body);
-  CheckMapped(outcome, secret);
+  const MappingInput input =
+      ReadMappingInput(absl::string_view(reinterpret_cast<const char*>(data), size));
+  if (input.outcome.ok()) CheckParseOsmBody(input.outcome->body);
+  CheckMapped(input.outcome, input.secret);
   return 0;
 }
