@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(response_mapper request_path aksk_signer)
+[ ${#targets[@]} -gt 0 ] || targets=(response_mapper request_path aksk_signer message_mapping
+                                      message_requests)
 
 scripts/install-deps.sh build test sanitizers
 cmake --preset fuzz >/dev/null
