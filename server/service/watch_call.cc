@@ -212,7 +212,10 @@ void WatchCall::Execute(Next next) {
     case Next::Kind::kNothing:
       break;
     case Next::Kind::kWrite:
-      // batch_ is not touched again until OnWriteDone.
+      // batch_ is not touched again until OnWriteDone, which gRPC runs on
+      // one of its threads once the write is done: an ordering inside its
+      // core (server/base/hand_off.h).
+      HandOffSent(this);
       StartWrite(&batch_);
       break;
     case Next::Kind::kWait: {
@@ -284,6 +287,7 @@ void WatchCall::OnPollDone(absl::StatusOr<HttpResponse> outcome, const CallSecre
 }
 
 void WatchCall::OnWriteDone(bool ok) {
+  HandOffReceived(this);  // see Execute()
   MutexLock lock(&mu_);
   ++batches_;
   // Not ok: the stream is broken, the caller gone.

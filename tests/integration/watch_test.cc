@@ -126,7 +126,6 @@ class PollingUpstream {
                                        R"(]}],"last_message_time_id":")", marker, R"("})"));
   }
 
-  ScriptedUpstream upstream_;
   Mutex mu_;
   CondVar changed_;
   std::vector<Message> messages_ ABSL_GUARDED_BY(mu_);
@@ -136,6 +135,9 @@ class PollingUpstream {
   int failures_ ABSL_GUARDED_BY(mu_) = 0;
   int failure_status_ ABSL_GUARDED_BY(mu_) = 0;
   std::string failure_body_ ABSL_GUARDED_BY(mu_);
+  // Last: destroyed first, its threads (which run Handle) joined before the
+  // state above goes.
+  ScriptedUpstream upstream_;
 };
 
 WatchNewMessagesRequest Watch(std::string marker = "") {

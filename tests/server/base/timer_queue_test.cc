@@ -43,8 +43,8 @@ class Recorder {
 };
 
 TEST(TimerQueueTest, RunsCallbacksInTheOrderOfTheirTimes) {
+  Recorder recorder;  // outlives the queue's thread
   TimerQueue timers;
-  Recorder recorder;
   const absl::Time now = absl::Now();
   timers.Schedule(now + absl::Milliseconds(60), recorder.Record(3));
   timers.Schedule(now + absl::Milliseconds(20), recorder.Record(1));
@@ -55,16 +55,16 @@ TEST(TimerQueueTest, RunsCallbacksInTheOrderOfTheirTimes) {
 }
 
 TEST(TimerQueueTest, SameTimeRunsInScheduleOrder) {
+  Recorder recorder;  // outlives the queue's thread
   TimerQueue timers;
-  Recorder recorder;
   const absl::Time when = absl::Now() + absl::Milliseconds(10);
   for (int i = 0; i < 5; ++i) timers.Schedule(when, recorder.Record(i));
   EXPECT_THAT(recorder.WaitFor(5), ElementsAre(0, 1, 2, 3, 4));
 }
 
 TEST(TimerQueueTest, AnEarlierTimerWakesTheSleepingThread) {
+  Recorder recorder;  // outlives the queue's thread
   TimerQueue timers;
-  Recorder recorder;
   timers.Schedule(absl::Now() + absl::Hours(1), recorder.Record(1));
   const absl::Time start = absl::Now();
   timers.Schedule(absl::Now(), recorder.Record(0));
@@ -73,8 +73,8 @@ TEST(TimerQueueTest, AnEarlierTimerWakesTheSleepingThread) {
 }
 
 TEST(TimerQueueTest, CancelledTimersNeverRun) {
+  Recorder recorder;  // outlives the queue's thread
   TimerQueue timers;
-  Recorder recorder;
   const TimerQueue::Id cancelled =
       timers.Schedule(absl::Now() + absl::Milliseconds(20), recorder.Record(1));
   EXPECT_NE(cancelled, 0u);
@@ -94,8 +94,8 @@ TEST(TimerQueueTest, CancelAfterRunningIsFalse) {
 }
 
 TEST(TimerQueueTest, CallbacksMaySchedule) {
+  Recorder recorder;  // outlives the queue's thread
   TimerQueue timers;
-  Recorder recorder;
   auto record_first = recorder.Record(1);
   timers.Schedule(absl::Now(), [&timers, &recorder, first = std::move(record_first)]() mutable {
     std::move(first)();
