@@ -1,33 +1,16 @@
 #include "osm/client/withdraw_client.h"
 
-#include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/support/channel_arguments.h>
-
 #include <map>
 #include <utility>
 
-#include "osm/client/withdraw_error_details.h"
-
-// ThreadSanitizer's annotations: from its runtime in a -fsanitize=thread
-// build, null (weak) in any other.
-extern "C" void __tsan_acquire(void* addr) __attribute__((weak));
-extern "C" void __tsan_release(void* addr) __attribute__((weak));
+#include "client/unary_call.h"
+#include "osm/client/message_client.h"
 
 namespace osm::client {
 namespace {
 
-// Debian's gRPC is not built with ThreadSanitizer, which therefore cannot
-// see how gRPC orders what it hands between threads. These two state one
-// such guarantee where it is used (as server/base/hand_off.h does for the
-// server): what a thread did before HandOffSent(key) happens before what
-// another does after HandOffReceived(key). No-ops outside TSan builds.
-void HandOffSent(const void* key) {
-  if (__tsan_release != nullptr) __tsan_release(const_cast<void*>(key));
-}
-void HandOffReceived(const void* key) {
-  if (__tsan_acquire != nullptr) __tsan_acquire(const_cast<void*>(key));
-}
+using internal::HandOffReceived;
+using internal::HandOffSent;
 
 // The service config JSON, as read from client/service_config.json at build
 // time (kServiceConfigJson).
@@ -69,9 +52,7 @@ absl::string_view DefaultServiceConfig() { return kServiceConfigJson; }
 std::shared_ptr<grpc::Channel> CreateWithdrawChannel(
     const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
     absl::string_view service_config) {
-  grpc::ChannelArguments args;
-  if (!service_config.empty()) args.SetServiceConfigJSON(std::string(service_config));
-  return grpc::CreateCustomChannel(target, credentials, args);
+  return CreateMessageChannel(target, credentials, service_config);
 }
 
 std::shared_ptr<grpc::CallCredentials> IamTokenCredentials(std::string token) {
@@ -94,43 +75,13 @@ absl::StatusOr<WithdrawResponse> WithdrawClient::Withdraw(const WithdrawRequest&
 absl::StatusOr<WithdrawResponse> WithdrawClient::Withdraw(
     const WithdrawRequest& request, absl::Time deadline,
     const std::shared_ptr<grpc::CallCredentials>& credentials) const {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(deadline));
-  if (credentials != nullptr) context.set_credentials(credentials);
-  WithdrawResponse response;
-  const grpc::Status status = stub_->Withdraw(&context, request, &response);
-  if (!status.ok()) return ToAbslStatus(status);
-  return response;
+  return internal::CallBlocking(*stub_, &internal::Stub::Withdraw, request, deadline, credentials);
 }
 
 void WithdrawClient::WithdrawAsync(const WithdrawRequest& request, absl::Time deadline,
                                    Callback done) const {
-  // Everything the call uses lives until its completion callback, which
-  // gRPC runs exactly once.
-  struct Call {
-    grpc::ClientContext context;
-    WithdrawRequest request;
-    WithdrawResponse response;
-    Callback done;
-  };
-  auto* call = new Call;
-  call->request = request;
-  call->done = std::move(done);
-  call->context.set_deadline(absl::ToChronoTime(deadline));
-  if (credentials_ != nullptr) call->context.set_credentials(credentials_);
-  // gRPC runs the callback on one of its threads, after the call: an
-  // ordering inside its core.
-  HandOffSent(call);
-  stub_->async()->Withdraw(&call->context, &call->request, &call->response,
-                           [call](grpc::Status status) {
-                             HandOffReceived(call);
-                             std::unique_ptr<Call> owned(call);
-                             if (status.ok()) {
-                               std::move(owned->done)(std::move(owned->response));
-                             } else {
-                               std::move(owned->done)(ToAbslStatus(status));
-                             }
-                           });
+  internal::CallAsync(*stub_, &internal::Stub::async::Withdraw, request, deadline, credentials_,
+                      std::move(done));
 }
 
 }  // namespace osm::client

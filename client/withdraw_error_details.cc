@@ -49,6 +49,12 @@ WithdrawErrorDetails WithdrawErrorDetails::FromStatus(const absl::Status& status
     } else if (huaweicloud::osm::v2::WithdrawResponse response;
                any.Is<huaweicloud::osm::v2::WithdrawResponse>() && any.UnpackTo(&response)) {
       details.upstream_response_ = std::move(response);
+    } else if (any.Is<huaweicloud::osm::v2::OsmAnswer>()) {
+      // The other operations' form of OSM's answer: the same fields, with
+      // the same numbers, as WithdrawResponse, so its bytes parse as one.
+      if (huaweicloud::osm::v2::WithdrawResponse answer; answer.ParseFromString(any.value())) {
+        details.upstream_response_ = std::move(answer);
+      }
     }
   }
   if (!have_error_info) details.error_info_.Clear();

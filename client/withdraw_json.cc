@@ -18,11 +18,21 @@ std::string Quote(absl::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           char escaped[8];
@@ -58,14 +68,18 @@ std::string AnyJson(const google::protobuf::Any& any) {
 
 std::string WithdrawResultToJson(
     const absl::StatusOr<huaweicloud::osm::v2::WithdrawResponse>& result) {
-  if (result.ok()) {
-    return absl::StrCat("{\"status\":\"OK\",\"code\":0,\"response\":", MessageJson(*result), "}");
-  }
-  const absl::Status& status = result.status();
+  return result.ok() ? ResponseToJson(*result) : ErrorStatusToJson(result.status());
+}
+
+std::string ResponseToJson(const google::protobuf::Message& response) {
+  return absl::StrCat("{\"status\":\"OK\",\"code\":0,\"response\":", MessageJson(response), "}");
+}
+
+std::string ErrorStatusToJson(const absl::Status& status) {
   const WithdrawErrorDetails details = WithdrawErrorDetails::FromStatus(status);
-  std::string json = absl::StrCat(
-      "{\"status\":", Quote(absl::StatusCodeToString(status.code())),
-      ",\"code\":", static_cast<int>(status.code()), ",\"message\":", Quote(status.message()));
+  std::string json = absl::StrCat("{\"status\":", Quote(absl::StatusCodeToString(status.code())),
+                                  ",\"code\":", static_cast<int>(status.code()),
+                                  ",\"message\":", Quote(status.message()));
   const auto add = [&json](absl::string_view key, absl::string_view value) {
     if (!value.empty()) absl::StrAppend(&json, ",", Quote(key), ":", Quote(value));
   };

@@ -25,7 +25,8 @@ using huaweicloud::osm::v2::WithdrawResponse;
 absl::string_view DefaultServiceConfig();
 
 // A channel to the adapter at `target` ("host:port") that applies
-// `service_config` (JSON; empty for none).
+// `service_config` (JSON; empty for none). The same as CreateMessageChannel
+// (message_client.h): it accepts answers up to kMaxResponseBytes.
 std::shared_ptr<grpc::Channel> CreateWithdrawChannel(
     const std::string& target, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
     absl::string_view service_config = DefaultServiceConfig());

@@ -25,7 +25,8 @@ inline constexpr absl::string_view kRpcStatusPayloadUrl = "type.googleapis.com/g
 absl::Status ToAbslStatus(const grpc::Status& status);
 
 // The error model of the adapter (see message_service.proto), decoded from a
-// status that WithdrawClient returned.
+// status that WithdrawClient or MessageClient (message_client.h) returned:
+// the same for every operation of MessageService.
 //
 //   absl::StatusOr<WithdrawResponse> result = client.Withdraw(request, deadline);
 //   if (!result.ok()) {
@@ -70,7 +71,9 @@ class WithdrawErrorDetails {
   // Every invalid request field (BadRequest), for INVALID_ARGUMENT raised by
   // the adapter's validation.
   const std::vector<FieldViolation>& field_violations() const { return field_violations_; }
-  // OSM's whole answer, when OSM answered.
+  // OSM's whole answer, when OSM answered: Withdraw's WithdrawResponse
+  // detail, or the other operations' OsmAnswer detail read as one (the two
+  // have the same fields).
   const std::optional<huaweicloud::osm::v2::WithdrawResponse>& upstream_response() const {
     return upstream_response_;
   }

@@ -3,7 +3,9 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
 #include "huaweicloud/osm/v2/message_service.pb.h"
 
 namespace osm::client {
@@ -21,6 +23,16 @@ namespace osm::client {
 // protobuf's JSON form (with "@type").
 std::string WithdrawResultToJson(
     const absl::StatusOr<huaweicloud::osm::v2::WithdrawResponse>& result);
+
+// The two halves of WithdrawResultToJson, for the answers of every
+// operation of MessageService (MessageClient) and the batches of a watch.
+//
+// An answer: {"status":"OK","code":0,"response":RESPONSE}, RESPONSE in
+// protobuf's JSON form with the proto field names and every field.
+std::string ResponseToJson(const google::protobuf::Message& response);
+// A status that is not OK, as WithdrawResultToJson writes it; the OsmAnswer
+// detail of the other operations gives the "upstream_*" keys too.
+std::string ErrorStatusToJson(const absl::Status& status);
 
 }  // namespace osm::client
 
