@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh build demo
 cmake --preset default >/dev/null
-cmake --build --preset default --target osm-adapter osm-withdraw
+cmake --build --preset default --target osm-adapter osm-withdraw osm-messages
 
 upstream=${OSM_UPSTREAM:-}
 demo_pid=""

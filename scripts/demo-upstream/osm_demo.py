@@ -71,7 +71,7 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 MAX_BODY = 1 << 20
 
 CUSTOMER = {"customer_id": "0b4f5c7d2e8a4b1c9f3e6a7d5c2b1a09",
-            "xcustomer_id": "7c1e9a2f4b6d4e8fa3c5b7d9e1f20468", "xcustomer_name": "demo_user"}
+            "xcustomer_id": "7c1e9a2f4b6d4e8fa3c5b7d9e1f20468", "xcustomer_name": "li_wei"}
 SUPPORT = {"replier": "hws_engineer_0381", "replier_name": "Huawei Cloud Support"}
 SPECIAL_CASES = ("throttled", "forbidden", "missing")
 
