@@ -8,7 +8,8 @@
 # and, inside a chroot, runs exactly the README's two commands:
 #   1. as a user with sudo, in ~/osm-grpc-adapter: `scripts/run.sh`; once the
 #      adapter listens, three calls with the built osm-withdraw (OK, NOT_FOUND,
-#      PERMISSION_DENIED), then SIGINT to the command's process group, as
+#      PERMISSION_DENIED) and three with osm-messages (list-case, send, a
+#      watch until its deadline), then SIGINT to the command's process group, as
 #      Ctrl-C sends it; both processes must stop and nothing may be left
 #      running; then `scripts/test.sh`, every test passing;
 #   2. as root, in /root/osm-grpc-adapter: `scripts/run.sh`, the same calls and
@@ -161,17 +162,18 @@ in_root() {
   [ "${in_root_print_only:-}" = 1 ] || "${exec_in_root[@]}"
 }
 
-# call USER HOME WANTED_EXIT WANTED_TEXT ARGS...: one osm-withdraw call.
+# call USER HOME WANTED_EXIT WANTED_TEXT ARGS...: one osm-withdraw call
+# (PROGRAM=osm-messages: one of that).
 call() {
-  local user=$1 home=$2 wanted_exit=$3 wanted_text=$4 output status
+  local user=$1 home=$2 wanted_exit=$3 wanted_text=$4 program=${PROGRAM:-osm-withdraw} output status
   shift 4
   set +e
-  output=$(in_root "$user" "$home" build/client/osm-withdraw "$@" 2>&1)
+  output=$(in_root "$user" "$home" "build/client/$program" "$@" 2>&1)
   status=$?
   set -e
-  printf '$ build/client/osm-withdraw %s\n%s\n(exit status %d)\n' "$*" "$output" "$status"
-  [ "$status" -eq "$wanted_exit" ] || die "osm-withdraw $*: exit status $status, wanted $wanted_exit"
-  grep -q "$wanted_text" <<<"$output" || die "osm-withdraw $*: no '$wanted_text' in its output"
+  printf '$ build/client/%s %s\n%s\n(exit status %d)\n' "$program" "$*" "$output" "$status"
+  [ "$status" -eq "$wanted_exit" ] || die "$program $*: exit status $status, wanted $wanted_exit"
+  grep -q "$wanted_text" <<<"$output" || die "$program $*: no '$wanted_text' in its output"
 }
 
 # run_command USER HOME: the README's run command, three calls, then Ctrl-C.
@@ -198,6 +200,15 @@ run_command() {
   call "$user" "$home" 0 '^OK' --case_id=C202611300001 --message_id=M100001 --token=demo
   call "$user" "$home" 5 NOT_FOUND --case_id=missing --message_id=m1 --token=demo
   call "$user" "$home" 7 PERMISSION_DENIED --case_id=forbidden --message_id=m1 --token=demo
+  # The README's quick start with osm-messages: the demo ticket's messages
+  # with their ids, a new message, and a watch that prints what is there
+  # until its deadline.
+  PROGRAM=osm-messages call "$user" "$home" 0 M100005 list-case --case_id=C202611300002 \
+    --token=demo
+  PROGRAM=osm-messages call "$user" "$home" 0 '"status":"OK"' send --case_id=C202611300002 \
+    --content="Checked from a new root." --token=demo --json
+  PROGRAM=osm-messages call "$user" "$home" 4 'Checked from a new root' watch \
+    --case_ids=C202611300002 --timeout=2s --token=demo --json
   say "Ctrl-C (SIGINT to the run command's process group)"
   kill -INT -- "-$pid"
   timeout 60 tail --pid="$pid" -s 0.1 -f /dev/null || die "as $user, scripts/run.sh did not stop within 60 s of SIGINT"
