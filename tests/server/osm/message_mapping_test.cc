@@ -237,6 +237,34 @@ TEST(MapReadOutcomeTest, EchoedSecretsAreRedactedEvenWhenEscaped) {
   EXPECT_EQ(mapped.response.request_id(), "[REDACTED]");
 }
 
+// protobuf's parser quotes the value it refused, unescaped: a secret the
+// raw body hid behind an escape must not reach the status through it.
+TEST(MapReadOutcomeTest, ParseErrorsAreRedactedToo) {
+  CallSecrets secrets;
+  secrets.Add("tok-secret");
+  auto mapped = MapListMessagesOutcome(
+      Answer(200, R"({"count":"\u0074ok-secret","message_list":[]})"), kNow, secrets, 0);
+  EXPECT_EQ(mapped.status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(mapped.reason, "MALFORMED_UPSTREAM_RESPONSE");
+  EXPECT_THAT(mapped.status.error_message(), HasSubstr("[REDACTED]"));
+  EXPECT_THAT(mapped.status.error_message(), ::testing::Not(HasSubstr("tok-secret")));
+  EXPECT_THAT(mapped.status.error_details(), ::testing::Not(HasSubstr("tok-secret")));
+}
+
+TEST(MapListMessagesOutcomeTest, TimestampsStayInTheContractsRange) {
+  auto mapped = MapListMessagesOutcome(
+      Answer(200, R"({"count":3,"message_list":[{"create_time":"1969-12-31T23:59:59.5Z"},)"
+                  R"({"create_time":"10000-01-01T00:00:00Z"},{"create_time":"infinite-future"}]})"),
+      kNow, {}, 0);
+  ASSERT_TRUE(mapped.status.ok()) << mapped.status.error_message();
+  // Half a second before 1970: seconds round down, nanos count forward.
+  EXPECT_EQ(mapped.response.messages(0).create_timestamp().seconds(), -1);
+  EXPECT_EQ(mapped.response.messages(0).create_timestamp().nanos(), 500'000'000);
+  EXPECT_FALSE(mapped.response.messages(1).has_create_timestamp());
+  EXPECT_FALSE(mapped.response.messages(2).has_create_timestamp());
+  EXPECT_EQ(mapped.response.messages(2).create_time(), "infinite-future");
+}
+
 TEST(ParseOsmTimeTest, Table) {
   struct Case {
     std::string json;
