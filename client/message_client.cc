@@ -4,6 +4,7 @@
 #include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/sync_stream.h>
 
+#include <mutex>
 #include <utility>
 
 #include "client/unary_call.h"
@@ -25,19 +26,19 @@ std::shared_ptr<grpc::Channel> CreateMessageChannel(
 }
 
 void WatchCanceller::Cancel() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   cancelled_ = true;
   // TryCancel is thread-safe and does not wait for the call.
   if (context_ != nullptr) context_->TryCancel();
 }
 
 bool WatchCanceller::cancelled() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return cancelled_;
 }
 
 void WatchCanceller::Attach(grpc::ClientContext* context) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   context_ = context;
   // Before the call starts, TryCancel marks the context: gRPC cancels the
   // call as soon as it is created.
@@ -45,7 +46,7 @@ void WatchCanceller::Attach(grpc::ClientContext* context) {
 }
 
 void WatchCanceller::Detach() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   context_ = nullptr;
 }
 

@@ -81,10 +81,12 @@ void CallAsync(Stub& stub, CallbackMethod<Request, Response> method, const Reque
   // Everything the call uses lives until its completion callback, which
   // gRPC runs exactly once.
   struct Call {
+    // First, so destroyed last: whatever `done` holds outlives the context
+    // (and its reference to the channel).
+    ResultCallback<Response> done;
     grpc::ClientContext context;
     Request request;
     Response response;
-    ResultCallback<Response> done;
   };
   auto* call = new Call;
   call->request = request;

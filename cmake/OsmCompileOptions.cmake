@@ -10,8 +10,13 @@ if(OSM_SANITIZE)
   if(OSM_SANITIZE MATCHES "thread")
     # Under -fsanitize=thread, protobuf's headers add fields to an internal
     # type that Debian's (uninstrumented) libprotobuf lacks: keep the layouts
-    # equal. -Wno-tsan: GCC warns about a fence inside Abseil's headers.
-    add_compile_options(-U__SANITIZE_THREAD__ -Wno-tsan)
+    # equal. That also hid TSan from libstdc++, whose shared_ptr then drops
+    # its last reference after one 64-bit load of both counts, which TSan
+    # cannot pair with the other thread's 32-bit decrement (a false race on
+    # every shared_ptr released last on another thread): _GLIBCXX_TSAN
+    # restores the plain decrement, and changes no layout. -Wno-tsan: GCC
+    # warns about a fence inside Abseil's headers.
+    add_compile_options(-U__SANITIZE_THREAD__ -D_GLIBCXX_TSAN=1 -Wno-tsan)
   endif()
 endif()
 

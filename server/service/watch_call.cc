@@ -344,8 +344,15 @@ void WatchCall::OnCancel() {
       transfer = transfer_id_.load(std::memory_order_acquire);
     }
   }
-  if (transfer != 0) upstream_->Cancel(transfer);
-  if (end_now) End(grpc::Status(grpc::StatusCode::CANCELLED, "the watch was cancelled"));
+  if (end_now) {
+    End(grpc::Status(grpc::StatusCode::CANCELLED, "the watch was cancelled"));
+    return;
+  }
+  UpstreamClient* const upstream = upstream_;
+  // The last access to members: gRPC runs OnDone, which deletes the
+  // reactor, after OnCancel (server/base/hand_off.h).
+  HandOffSent(this);
+  if (transfer != 0) upstream->Cancel(transfer);
 }
 
 void WatchCall::End(grpc::Status status) {

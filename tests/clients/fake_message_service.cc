@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "server/base/hand_off.h"
 
 namespace osm::testing {
 
@@ -29,8 +30,13 @@ class FakeMessageService::WatchReactor final
     Advance();
   }
 
+  // gRPC runs these on its threads, ordered after what this reactor handed
+  // it (StartWrite, Finish, its construction) inside its core, where
+  // ThreadSanitizer cannot see it (server/base/hand_off.h).
   void OnWriteDone(bool ok) override {
+    HandOffReceived(this);
     if (!ok) {
+      HandOffSent(this);
       Finish(grpc::Status::CANCELLED);
       return;
     }
@@ -38,24 +44,32 @@ class FakeMessageService::WatchReactor final
   }
 
   void OnCancel() override {
+    HandOffReceived(this);
+    FakeMessageService* const service = service_;
     bool finish_now = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       cancelled_ = true;
       finish_now = std::exchange(holding_, false);
     }
-    service_->NoteWatchCancelled();
+    // The last access to this reactor's members here: gRPC runs OnDone,
+    // which deletes it, after OnCancel.
+    HandOffSent(this);
+    service->NoteWatchCancelled();
     if (finish_now) Finish(grpc::Status::CANCELLED);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    HandOffReceived(this);
+    delete this;
+  }
 
  private:
   void Advance() {
     const WatchNewMessagesResponse* write = nullptr;
     std::optional<grpc::Status> finish;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (next_ < batches_.size()) {
         write = &batches_[next_++];
       } else if (end_.has_value()) {
@@ -66,6 +80,7 @@ class FakeMessageService::WatchReactor final
         holding_ = true;
       }
     }
+    HandOffSent(this);
     if (write != nullptr) {
       StartWrite(write);
     } else if (finish.has_value()) {
@@ -76,7 +91,7 @@ class FakeMessageService::WatchReactor final
   FakeMessageService* const service_;
   const std::vector<WatchNewMessagesResponse> batches_;
   const std::optional<grpc::Status> end_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   bool holding_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
@@ -85,44 +100,48 @@ class FakeMessageService::WatchReactor final
 void FakeMessageService::SetResponse(const google::protobuf::Message& response) {
   std::unique_ptr<google::protobuf::Message> copy(response.New());
   copy->CopyFrom(response);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   responses_[response.GetDescriptor()->full_name()] = std::move(copy);
 }
 
 void FakeMessageService::SetError(const std::string& method, grpc::Status status) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   errors_[method] = std::move(status);
 }
 
 void FakeMessageService::SetWatch(std::vector<WatchNewMessagesResponse> batches,
                                   std::optional<grpc::Status> end) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   watch_batches_ = std::move(batches);
   watch_end_ = std::move(end);
 }
 
 std::vector<ReceivedCall> FakeMessageService::calls() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return calls_;
 }
 
 int FakeMessageService::call_count(const std::string& method) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   int count = 0;
   for (const ReceivedCall& call : calls_) count += call.method == method ? 1 : 0;
   return count;
 }
 
 bool FakeMessageService::WaitForWatchCancelled(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithTimeout(absl::Condition(
-                                  +[](int* cancels) { return *cancels > 0; }, &watch_cancels_),
-                              timeout);
+  MutexLock lock(&mu_);
+  return changed_.WaitUntil(&mu_, absl::ToChronoTime(absl::Now() + timeout), [this] {
+    mu_.AssertHeld();
+    return watch_cancels_ > 0;
+  });
 }
 
 void FakeMessageService::NoteWatchCancelled() {
-  absl::MutexLock lock(&mu_);
-  ++watch_cancels_;
+  {
+    MutexLock lock(&mu_);
+    ++watch_cancels_;
+  }
+  changed_.NotifyAll();
 }
 
 void FakeMessageService::Record(const std::string& method, grpc::CallbackServerContext& context,
@@ -139,7 +158,7 @@ void FakeMessageService::Record(const std::string& method, grpc::CallbackServerC
   if (context.deadline() != std::chrono::system_clock::time_point::max()) {
     call.time_left = absl::FromChrono(context.deadline()) - absl::Now();
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   calls_.push_back(std::move(call));
 }
 
@@ -150,7 +169,7 @@ grpc::ServerUnaryReactor* FakeMessageService::Answer(const std::string& method,
   Record(method, *context, request);
   grpc::Status status;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (const auto error = errors_.find(method); error != errors_.end()) {
       status = error->second;
     } else if (const auto answer = responses_.find(response->GetDescriptor()->full_name());
@@ -225,7 +244,7 @@ grpc::ServerWriteReactor<WatchNewMessagesResponse>* FakeMessageService::WatchNew
   std::vector<WatchNewMessagesResponse> batches;
   std::optional<grpc::Status> end;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     batches = watch_batches_;
     end = watch_end_;
   }

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
+#include "server/base/mutex.h"
 
 namespace osm::testing {
 
@@ -88,7 +88,9 @@ class FakeMessageService final : public huaweicloud::osm::v2::MessageService::Ca
                                    const google::protobuf::Message& request,
                                    google::protobuf::Message* response);
 
-  mutable absl::Mutex mu_;
+  // osm::Mutex (std::mutex), not absl::Mutex: ThreadSanitizer sees it.
+  mutable Mutex mu_;
+  CondVar changed_;
   std::vector<ReceivedCall> calls_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<google::protobuf::Message>> responses_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, grpc::Status> errors_ ABSL_GUARDED_BY(mu_);

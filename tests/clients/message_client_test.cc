@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "osm/client/withdraw_error_details.h"
+#include "server/base/mutex.h"
 #include "tests/clients/fake_message_service.h"
 
 namespace osm::client {
@@ -276,13 +276,32 @@ class UnaryRpcTest : public MessageClientTest {
 
   // Runs Rpc::CallAsync and waits for its callback.
   absl::StatusOr<Response> CallAsync(const MessageClient& client) {
-    absl::Notification done;
+    // osm::Mutex, not absl::Notification: ThreadSanitizer sees it.
+    Mutex mu;
+    CondVar changed;
     std::optional<absl::StatusOr<Response>> result;
-    Rpc::CallAsync(client, request_, In(kTimeout), [&](absl::StatusOr<Response> outcome) {
-      result = std::move(outcome);
-      done.Notify();
+    bool released = false;
+    // Signals when the callback is destroyed, which the library does last,
+    // after the call's context: the test then drops its channel after the
+    // call did (gRPC releases it inside its library, out of TSan's sight).
+    auto release_signal = std::shared_ptr<void>(nullptr, [&](void*) {
+      MutexLock lock(&mu);
+      released = true;
+      changed.NotifyAll();
     });
-    EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    Rpc::CallAsync(client, request_, In(kTimeout),
+                   [&, release_signal](absl::StatusOr<Response> outcome) {
+                     // Under the lock: the waiter's stack holds `changed`.
+                     MutexLock lock(&mu);
+                     result = std::move(outcome);
+                     changed.NotifyAll();
+                   });
+    release_signal.reset();
+    MutexLock lock(&mu);
+    EXPECT_TRUE(changed.WaitUntil(&mu, absl::ToChronoTime(absl::Now() + absl::Seconds(30)), [&] {
+      mu.AssertHeld();
+      return result.has_value() && released;
+    }));
     return result.value_or(absl::InternalError("no callback"));
   }
 };
@@ -435,10 +454,18 @@ TEST_F(MessageClientTest, WatchWithoutADeadlineSendsNone) {
 TEST_F(MessageClientTest, AnotherThreadCancelsAWatch) {
   server_.service().SetWatch({Batch("m-2"), Batch("m-3")}, std::nullopt);
   WatchCanceller canceller;
-  absl::Notification second_batch;
+  Mutex mu;
+  CondVar changed;
+  bool second_batch = false;
   std::vector<WatchNewMessagesResponse> batches;
   std::thread canceller_thread([&] {
-    second_batch.WaitForNotification();
+    {
+      MutexLock lock(&mu);
+      changed.Wait(&mu, [&] {
+        mu.AssertHeld();
+        return second_batch;
+      });
+    }
     canceller.Cancel();
   });
 
@@ -447,7 +474,12 @@ TEST_F(MessageClientTest, AnotherThreadCancelsAWatch) {
                                    WatchRequest(), In(absl::Seconds(60)),
                                    [&](const WatchNewMessagesResponse& batch) {
                                      batches.push_back(batch);
-                                     if (batches.size() == 2) second_batch.Notify();
+                                     if (batches.size() != 2) return;
+                                     {
+                                       MutexLock lock(&mu);
+                                       second_batch = true;
+                                     }
+                                     changed.NotifyAll();
                                    },
                                    &canceller);
   canceller_thread.join();

@@ -6,6 +6,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -13,7 +14,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "huaweicloud/osm/v2/message_service.grpc.pb.h"
 #include "osm/client/withdraw_client.h"
@@ -86,9 +86,11 @@ class WatchCanceller {
   void Attach(grpc::ClientContext* context);
   void Detach();
 
-  mutable absl::Mutex mu_;
-  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // Guards the two below. A std::mutex, which ThreadSanitizer sees (Debian's
+  // Abseil is not built with it, so absl::Mutex's ordering is invisible).
+  mutable std::mutex mu_;
+  grpc::ClientContext* context_ = nullptr;
+  bool cancelled_ = false;
 };
 
 // The operations of MessageService (OSM's message group) with absl results.
